@@ -1,0 +1,281 @@
+//! The API's conventions, checked before anything is generated.
+//!
+//! Each rule reports every place that breaks it, by operation and JSON
+//! pointer, with what to write instead, so that one run lists all the work.
+
+use crate::load::Spec;
+use crate::problem::{Failure, Problem};
+use serde_json::Value;
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The error statuses every operation declares, and the shared response each
+/// should point to.
+const STANDARD_ERRORS: [(&str, &str); 8] = [
+    ("400", "BadRequest"),
+    ("401", "Unauthorized"),
+    ("403", "Forbidden"),
+    ("404", "NotFound"),
+    ("422", "UnprocessableEntity"),
+    ("429", "TooManyRequests"),
+    ("500", "InternalError"),
+    ("503", "ServiceUnavailable"),
+];
+
+/// Checks `spec` against the conventions; `Err` lists every problem found.
+pub fn check(spec: &Spec) -> Result<(), Failure> {
+    let mut problems = Vec::new();
+    check_refs(&spec.raw, &spec.raw, String::new(), &mut problems);
+    let mut seen_ids = std::collections::BTreeMap::new();
+    let tags: Vec<&str> = spec.raw["tags"]
+        .as_array()
+        .map(|t| t.iter().filter_map(|t| t["name"].as_str()).collect())
+        .unwrap_or_default();
+    if let Some(paths) = spec.raw["paths"].as_object() {
+        for (path, item) in paths {
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let pointer = format!("/paths/{}/{method}", escape(path));
+                let ctx = Operation {
+                    root: &spec.raw,
+                    item,
+                    op,
+                    method,
+                    pointer: &pointer,
+                    name: op["operationId"]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("{} {path}", method.to_uppercase())),
+                };
+                let before = problems.len();
+                ctx.check(&tags, &mut seen_ids, &mut problems);
+                for p in &mut problems[before..] {
+                    p.operation = Some(ctx.name.clone());
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::invalid(&spec.file, problems))
+    }
+}
+
+struct Operation<'a> {
+    root: &'a Value,
+    item: &'a Value,
+    op: &'a Value,
+    method: &'a str,
+    pointer: &'a str,
+    name: String,
+}
+
+impl Operation<'_> {
+    fn check(
+        &self,
+        tags: &[&str],
+        seen_ids: &mut std::collections::BTreeMap<String, String>,
+        out: &mut Vec<Problem>,
+    ) {
+        let at = |suffix: &str| format!("{}{suffix}", self.pointer);
+        match self.op["operationId"].as_str() {
+            None => out.push(Problem::new(
+                self.pointer,
+                "no `operationId`: add one in snake_case, e.g. `operationId: list_agents`",
+            )),
+            Some(id) if !is_snake_case(id) => out.push(Problem::new(
+                at("/operationId"),
+                format!("`operationId: {id}` is not snake_case: it names a Rust method"),
+            )),
+            Some(id) => {
+                if let Some(first) = seen_ids.insert(id.to_string(), self.pointer.to_string()) {
+                    out.push(Problem::new(
+                        at("/operationId"),
+                        format!("`operationId: {id}` is also used at #{first}: make it unique"),
+                    ));
+                }
+            }
+        }
+        match self.op["tags"].as_array().map(Vec::as_slice) {
+            None | Some([]) => out.push(Problem::new(
+                self.pointer,
+                "no `tags`: add the domain this operation belongs to, e.g. `tags: [agents]`",
+            )),
+            Some(list) => {
+                for (i, tag) in list.iter().enumerate() {
+                    let tag = tag.as_str().unwrap_or_default();
+                    if !tags.contains(&tag) {
+                        out.push(Problem::new(
+                            at(&format!("/tags/{i}")),
+                            format!("tag `{tag}` is not declared in the top-level `tags` list: declare it with a description"),
+                        ));
+                    }
+                }
+            }
+        }
+        for field in ["summary", "description"] {
+            if self.op[field].as_str().is_none_or(|s| s.trim().is_empty()) {
+                out.push(Problem::new(
+                    self.pointer,
+                    format!("no `{field}`: every operation is documented for the generated method's doc comment"),
+                ));
+            }
+        }
+        let params = self.parameters();
+        let has = |location: &str, name: &str| {
+            params.iter().any(|p| {
+                p["in"] == location && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
+        };
+        if matches!(self.method, "post" | "patch") && !has("header", "Idempotency-Key") {
+            out.push(Problem::new(
+                at("/parameters"),
+                "a POST or PATCH takes an `Idempotency-Key`: add `- $ref: '#/components/parameters/IdempotencyKey'`",
+            ));
+        }
+        let success = self.success_schema();
+        let is_list = success.as_ref().is_some_and(|(_, s)| self.is_list_envelope(s));
+        let named_list = self.op["operationId"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("list_"));
+        if is_list || named_list {
+            for (name, component) in [("page", "Page"), ("per_page", "PerPage")] {
+                if !has("query", name) {
+                    out.push(Problem::new(
+                        at("/parameters"),
+                        format!("a list operation takes `{name}`: add `- $ref: '#/components/parameters/{component}'`"),
+                    ));
+                }
+            }
+        }
+        if named_list && !is_list {
+            let pointer = success.map_or_else(|| at("/responses"), |(p, _)| p);
+            out.push(Problem::new(
+                pointer,
+                "a list operation returns the list envelope: a `$ref` to a schema with `data` (array), `meta` ($ref ListMeta) and `links` ($ref Links)",
+            ));
+        }
+        let responses = &self.op["responses"];
+        let missing: Vec<&str> = STANDARD_ERRORS
+            .iter()
+            .filter(|(code, _)| responses.get(*code).is_none())
+            .map(|(code, _)| *code)
+            .collect();
+        if !missing.is_empty() {
+            let fix: Vec<String> = STANDARD_ERRORS
+                .iter()
+                .filter(|(code, _)| missing.contains(code))
+                .map(|(code, name)| format!("'{code}': {{$ref: '#/components/responses/{name}'}}"))
+                .collect();
+            out.push(Problem::new(
+                at("/responses"),
+                format!(
+                    "missing the standard error response(s) {}: add {}",
+                    missing.join(", "),
+                    fix.join(", ")
+                ),
+            ));
+        }
+    }
+
+    /// The operation's parameters with path-level ones, `$ref`s resolved.
+    fn parameters(&self) -> Vec<&Value> {
+        let own = self.op["parameters"].as_array().into_iter().flatten();
+        let shared = self.item["parameters"].as_array().into_iter().flatten();
+        own.chain(shared)
+            .filter_map(|p| resolve(self.root, p))
+            .collect()
+    }
+
+    /// The JSON schema of the first 2xx response, with the pointer to it.
+    fn success_schema(&self) -> Option<(String, &Value)> {
+        let responses = self.op["responses"].as_object()?;
+        let (code, response) = responses.iter().find(|(c, _)| c.starts_with('2'))?;
+        let response = resolve(self.root, response)?;
+        let schema = response["content"]["application/json"].get("schema")?;
+        let pointer = format!(
+            "{}/responses/{code}/content/application~1json/schema",
+            self.pointer
+        );
+        Some((pointer, schema))
+    }
+
+    fn is_list_envelope(&self, schema: &Value) -> bool {
+        if self.method != "get" || schema.get("$ref").is_none() {
+            return false;
+        }
+        let Some(schema) = resolve(self.root, schema) else {
+            return false;
+        };
+        let props = &schema["properties"];
+        let data = resolve(self.root, &props["data"]);
+        let is_ref_to = |v: &Value, name: &str| {
+            v["$ref"].as_str() == Some(&format!("#/components/schemas/{name}"))
+        };
+        data.is_some_and(|d| d["type"] == "array")
+            && is_ref_to(&props["meta"], "ListMeta")
+            && is_ref_to(&props["links"], "Links")
+    }
+}
+
+/// Every `$ref` must point into this document, at something that exists.
+fn check_refs(root: &Value, node: &Value, pointer: String, out: &mut Vec<Problem>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(target) = map.get("$ref") {
+                let target = target.as_str().unwrap_or_default();
+                let found = target
+                    .strip_prefix('#')
+                    .and_then(|p| root.pointer(p))
+                    .is_some();
+                if !found {
+                    out.push(Problem::new(
+                        format!("{pointer}/$ref"),
+                        format!("`$ref: '{target}'` points to nothing in this file: define it or fix the path"),
+                    ));
+                }
+            }
+            if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+                out.push(Problem::new(
+                    format!("{pointer}/additionalProperties"),
+                    "`additionalProperties: false` would make clients reject fields a newer API adds: remove it",
+                ));
+            }
+            for (key, value) in map {
+                check_refs(root, value, format!("{pointer}/{}", escape(key)), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, value) in items.iter().enumerate() {
+                check_refs(root, value, format!("{pointer}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Follows local `$ref`s (a bounded number of hops) to the value they name.
+pub(crate) fn resolve<'a>(root: &'a Value, mut value: &'a Value) -> Option<&'a Value> {
+    for _ in 0..16 {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(target) => value = root.pointer(target.strip_prefix('#')?)?,
+            None => return Some(value),
+        }
+    }
+    None
+}
+
+/// Escapes a key for use in a JSON pointer (RFC 6901).
+pub(crate) fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn is_snake_case(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

@@ -1,0 +1,324 @@
+//! The client users hold: configuration, environments, and construction.
+
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+use crate::runtime::Inner;
+use reqwest::header::HeaderValue;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the API lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// `https://api.ayra.ai/v1`: real agents, customers and data.
+    Production,
+    /// `https://sandbox-api.ayra.ai/v1`: Ayra's hosted test environment.
+    Sandbox,
+    /// Any base URL, e.g. a local `ayra-sandbox` at `http://127.0.0.1:8080/v1`.
+    Custom(String),
+}
+
+impl Environment {
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        match self {
+            Environment::Production => "https://api.ayra.ai/v1",
+            Environment::Sandbox => "https://sandbox-api.ayra.ai/v1",
+            Environment::Custom(url) => url.trim_end_matches('/'),
+        }
+    }
+}
+
+/// The Ayra API client. Cheap to clone (clones share one connection pool);
+/// every generated operation is a method on it through `Deref`:
+///
+/// ```no_run
+/// # async fn run() -> ayra::Result<()> {
+/// let client = ayra::Client::from_env()?;
+/// let agent = client.get_agent().agent_id("agt_123").send().await?;
+/// println!("{} speaks {}", agent.data.name, agent.data.language);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    api: Arc<crate::api::Client>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use progenitor_client::ClientInfo;
+        f.debug_struct("Client")
+            .field("base_url", &self.api.baseurl())
+            .field("api_key", &"<redacted>")
+            .field("retry", &self.api.inner().retry)
+            .field("timeout", &self.api.inner().timeout)
+            .finish()
+    }
+}
+
+impl std::ops::Deref for Client {
+    type Target = crate::api::Client;
+    fn deref(&self) -> &crate::api::Client {
+        &self.api
+    }
+}
+
+impl Client {
+    /// A production client with this API key and default settings.
+    pub fn new(api_key: impl Into<String>) -> Result<Client> {
+        Client::builder().api_key(api_key).build()
+    }
+
+    /// A client from `AYRA_API_KEY` and, when set, `AYRA_BASE_URL`
+    /// (default: production).
+    pub fn from_env() -> Result<Client> {
+        let key = std::env::var("AYRA_API_KEY")
+            .map_err(|_| Error::Config("AYRA_API_KEY is not set".to_string()))?;
+        let mut builder = Client::builder().api_key(key);
+        if let Ok(url) = std::env::var("AYRA_BASE_URL") {
+            builder = builder.environment(Environment::Custom(url));
+        }
+        builder.build()
+    }
+
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        use progenitor_client::ClientInfo;
+        self.api.baseurl()
+    }
+
+    /// A client that shares this one's connections and credentials but
+    /// applies other per-call options; use it for one call or a few:
+    ///
+    /// ```no_run
+    /// # async fn run(client: ayra::Client) -> ayra::Result<()> {
+    /// use std::time::Duration;
+    /// let quick = client.with_options(|o| o.retry(ayra::RetryPolicy::none()).timeout(Duration::from_secs(2)));
+    /// quick.get_realtime_metrics().send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_options(&self, f: impl FnOnce(CallOptions) -> CallOptions) -> Client {
+        use progenitor_client::ClientInfo;
+        let inner = self.api.inner();
+        let options = f(CallOptions {
+            retry: inner.retry.clone(),
+            timeout: inner.timeout,
+        });
+        let inner = Inner {
+            retry: options.retry,
+            timeout: options.timeout,
+            ..inner.clone()
+        };
+        Client {
+            api: Arc::new(crate::api::Client::new_with_client(
+                self.api.baseurl(),
+                self.api.client().clone(),
+                inner,
+            )),
+        }
+    }
+}
+
+/// Options that can differ per call; see [`Client::with_options`].
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    retry: RetryPolicy,
+    timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    /// The retry policy for these calls.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The time limit of each attempt of these calls.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+/// Configures a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// let client = ayra::Client::builder()
+///     .api_key("sk_test_123")
+///     .environment(ayra::Environment::Sandbox)
+///     .timeout(Duration::from_secs(10))
+///     .retry(ayra::RetryPolicy::default().max_retries(3))
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.base_url(), "https://sandbox-api.ayra.ai/v1");
+/// assert!(!format!("{client:?}").contains("sk_test_123"));
+/// ```
+#[derive(Default)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    environment: Option<Environment>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    http: Option<reqwest::Client>,
+    cache_ttl: Option<Duration>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("environment", &self.environment)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default time to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time limit of one attempt of a call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl ClientBuilder {
+    /// The API key (`Authorization: Bearer <key>`). Required.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Production (the default), sandbox, or a custom base URL.
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = Some(environment);
+        self
+    }
+
+    /// Shorthand for `environment(Environment::Custom(url))`.
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        self.environment(Environment::Custom(url.into()))
+    }
+
+    /// Time to establish a connection (default 10 s). Ignored with
+    /// [`ClientBuilder::http_client`], whose own setting applies.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Time limit of each attempt of a call (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Retry policy (default: 2 retries with backoff); `RetryPolicy::none()` turns retries off.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Uses your own `reqwest::Client` (pool, proxies, TLS roots). Keep its
+    /// redirect policy: reqwest drops `Authorization` on cross-host redirects.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Caches reference data (voices, time zones) for `ttl`; writes through
+    /// this client drop the entries they affect.
+    pub fn cache_reference_data(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = Some(ttl);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let key = self
+            .api_key
+            .ok_or_else(|| Error::Config("an API key is required".to_string()))?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+            Error::Config("the API key has characters not allowed in a header".to_string())
+        })?;
+        auth.set_sensitive(true);
+        let environment = self.environment.unwrap_or(Environment::Production);
+        let base_url = check_base_url(environment.base_url())?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .user_agent(concat!("ayra-rust/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let inner = Inner {
+            auth,
+            retry: self.retry.unwrap_or_default(),
+            timeout: Some(self.timeout.unwrap_or(DEFAULT_TIMEOUT)),
+            cache: self
+                .cache_ttl
+                .map(|ttl| Arc::new(crate::cache::Cache::new(ttl))),
+        };
+        Ok(Client {
+            api: Arc::new(crate::api::Client::new_with_client(&base_url, http, inner)),
+        })
+    }
+}
+
+/// Accepts `https://` anywhere and `http://` only on loopback, where a local
+/// sandbox runs: an API key must never cross a network in clear text.
+fn check_base_url(url: &str) -> Result<String> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::Config(format!("base URL {url:?} is not a URL: {e}")))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(Error::Config(format!(
+                "refusing plain http to {}: use https (http is allowed only for loopback hosts)",
+                parsed.host_str().unwrap_or("")
+            )));
+        }
+        other => return Err(Error::Config(format!("unsupported URL scheme {other:?}"))),
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_base_url;
+
+    #[test]
+    fn http_is_refused_except_on_loopback() {
+        for ok in [
+            "https://api.ayra.ai/v1",
+            "http://127.0.0.1:8080/v1",
+            "http://127.8.9.10/v1",
+            "http://[::1]:9/v1",
+            "http://LOCALHOST:1/v1",
+        ] {
+            assert!(check_base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.ayra.ai/v1",
+            "http://10.0.0.1/v1",
+            "http://localhost.evil.com/v1",
+            "http://[::2]/v1",
+            "ftp://127.0.0.1/",
+            "not a url",
+        ] {
+            assert!(check_base_url(bad).is_err(), "{bad}");
+        }
+    }
+}

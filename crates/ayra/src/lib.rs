@@ -1,0 +1,65 @@
+//! The Rust SDK for the [Ayra](https://ayra.ai) voice-AI API: agents,
+//! conversations, contacts, calendars, workflows and analytics.
+//!
+//! Every operation of the API is a method on [`Client`] that returns a
+//! builder; `send()` runs it with retries, an idempotency key on writes, and
+//! one typed [`Error`]. List operations also stream ([`Paginate`]).
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use ayra::prelude::*;
+//! use futures::TryStreamExt;
+//!
+//! # async fn run() -> ayra::Result<()> {
+//! let client = ayra::Client::from_env()?; // AYRA_API_KEY, optional AYRA_BASE_URL
+//!
+//! let agent = client
+//!     .create_agent()
+//!     .body(AgentCreate::builder().name("Front desk").voice_id("voice_ava").prompt("Be brief."))
+//!     .send()
+//!     .await?;
+//! println!("created {} ({})", agent.data.id, agent.request_id().unwrap_or("-"));
+//!
+//! let mut contacts = client.list_contacts().tag("vip").per_page(100).items();
+//! while let Some(contact) = contacts.try_next().await? {
+//!     println!("{}", contact.first_name);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Forward compatibility: responses may carry fields and enum values newer
+//! than this SDK; unknown fields are ignored and unknown enum values decode
+//! to an `Unknown(String)` variant, so a deployed client keeps working.
+#![deny(missing_docs)]
+
+mod cache;
+mod client;
+mod error;
+mod pagination;
+mod response;
+mod retry;
+#[doc(hidden)]
+pub mod runtime;
+
+/// The generated client, types and request builders (from `spec/ayra.yaml`).
+#[allow(missing_docs, clippy::all, unused_imports, dead_code)]
+pub mod api {
+    include!(concat!(env!("OUT_DIR"), "/ayra.rs"));
+}
+
+pub use api::{builder, types};
+pub use client::{
+    CallOptions, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Environment,
+};
+pub use error::{ApiError, Error, Result};
+pub use pagination::{DEFAULT_PREFETCH, ListEnvelope, ListOperation, Page, Paginate};
+pub use response::{Response, ResponseExt};
+pub use retry::RetryPolicy;
+
+/// The names most programs use: the client, the traits that add methods, and
+/// the API's types.
+pub mod prelude {
+    pub use crate::types::*;
+    pub use crate::{Client, Error, Paginate, ResponseExt, Result};
+}
