@@ -1,1 +1,135 @@
-fn main(){}
+//! `cargo xtask <task>`: the project's chores, in Rust so they run anywhere
+//! cargo does (the alias lives in `.cargo/config.toml`).
+//!
+//! - `regen`: regenerate the client and accept the new snapshot of it.
+//! - `check`: fail, naming the stale files, if the snapshot is not what the
+//!   spec generates today or the spec breaks a convention.
+//! - `lint`: the spec's convention checks alone (fast).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const SNAPSHOTS: &str = "crates/ayra-gen/tests/snapshots";
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let root = root();
+    let result = match task.as_str() {
+        "regen" => regen(&root),
+        "check" => lint(&root).and_then(|()| check(&root)),
+        "lint" => lint(&root),
+        _ => {
+            eprintln!("usage: cargo xtask <regen|check|lint>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {task}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn spec(root: &Path) -> PathBuf {
+    root.join("spec/ayra.yaml")
+}
+
+/// Loads and checks the spec; prints every problem.
+fn lint(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    let spec = ayra_gen::load(&spec(root)).map_err(|f| f.to_string())?;
+    ayra_gen::check(&spec).map_err(|f| f.to_string())?;
+    println!(
+        "spec/ayra.yaml: {} operations follow the conventions ({:.0?})",
+        spec.api.operations().count(),
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// Regenerates and writes the snapshot (through insta, like the test does).
+fn regen(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    let generated = ayra_gen::generate(&spec(root), &ayra_gen::Settings::default())
+        .map_err(|f| f.to_string())?;
+    println!(
+        "generated {} operations, {} lines in {:.0?} (generation only, no compilation)",
+        generated.operations.len(),
+        generated.code.lines().count(),
+        started.elapsed()
+    );
+    snapshot_tests(root, "always")?;
+    println!("snapshots updated under {SNAPSHOTS}: review them with `git diff`");
+    Ok(())
+}
+
+/// Runs the snapshot tests without accepting anything; a mismatch leaves a
+/// `.snap.new` beside the stale snapshot, which names it.
+fn check(root: &Path) -> Result<(), String> {
+    let dir = root.join(SNAPSHOTS);
+    remove_pending(&dir);
+    let status = snapshot_tests(root, "new");
+    let stale = remove_pending(&dir);
+    if !stale.is_empty() {
+        let list: Vec<String> = stale.iter().map(|p| format!("  {}", p.display())).collect();
+        return Err(format!(
+            "these snapshots do not match what the spec generates today:\n{}\nrun `cargo xtask regen` and review the diff",
+            list.join("\n")
+        ));
+    }
+    status?;
+    println!("snapshots match the spec");
+    Ok(())
+}
+
+fn snapshot_tests(root: &Path, mode: &str) -> Result<(), String> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args([
+            "test",
+            "--quiet",
+            "-p",
+            "ayra-gen",
+            "--test",
+            "generated",
+            "--test",
+            "checks",
+        ])
+        .env("INSTA_UPDATE", mode)
+        .env("INSTA_FORCE_PASS", if mode == "always" { "1" } else { "0" })
+        .env_remove("CI")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the snapshot tests failed".to_string())
+    }
+}
+
+/// Deletes pending `.snap.new` files and returns the snapshots they stand for.
+fn remove_pending(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut stale = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "new") {
+            let _ = std::fs::remove_file(&path);
+            stale.push(path.with_extension(""));
+        }
+    }
+    stale.sort();
+    stale
+}

@@ -127,7 +127,10 @@ impl Operation<'_> {
         let params = self.parameters();
         let has = |location: &str, name: &str| {
             params.iter().any(|p| {
-                p["in"] == location && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name))
+                p["in"] == location
+                    && p["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
             })
         };
         if matches!(self.method, "post" | "patch") && !has("header", "Idempotency-Key") {
@@ -137,7 +140,9 @@ impl Operation<'_> {
             ));
         }
         let success = self.success_schema();
-        let is_list = success.as_ref().is_some_and(|(_, s)| self.is_list_envelope(s));
+        let is_list = success
+            .as_ref()
+            .is_some_and(|(_, s)| self.is_list_envelope(s));
         let named_list = self.op["operationId"]
             .as_str()
             .is_some_and(|id| id.starts_with("list_"));

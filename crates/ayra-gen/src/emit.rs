@@ -57,9 +57,8 @@ pub(crate) fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated,
     // progenitor asserts on some inputs it does not support; a panic there
     // must come back as an error that names the file, not abort the build.
     let api = relaxed(spec).map_err(|e| generator_failure(e.to_string()))?;
-    let tokens = std::panic::catch_unwind(|| {
-        progenitor::Generator::new(&options).generate_tokens(&api)
-    });
+    let tokens =
+        std::panic::catch_unwind(|| progenitor::Generator::new(&options).generate_tokens(&api));
     let tokens = match tokens {
         Ok(Ok(tokens)) => tokens,
         Ok(Err(e)) => return Err(generator_failure(e.to_string())),
@@ -186,7 +185,9 @@ fn operations(spec: &Spec) -> Vec<Operation> {
         return out;
     };
     for (path, item) in paths {
-        for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
             let Some(op) = item.get(method) else { continue };
             let params: Vec<&serde_json::Value> = op["parameters"]
                 .as_array()

@@ -83,7 +83,9 @@ fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
         if !a.path().is_ident("serde") {
             return None;
         }
-        let Meta::List(list) = &a.meta else { return None };
+        let Meta::List(list) = &a.meta else {
+            return None;
+        };
         let nv: syn::MetaNameValue = syn::parse2(list.tokens.clone()).ok()?;
         if !nv.path.is_ident("rename") {
             return None;
@@ -104,7 +106,9 @@ fn open(e: &mut ItemEnum) {
         if !attr.path().is_ident("derive") {
             continue;
         }
-        let Meta::List(list) = &attr.meta else { continue };
+        let Meta::List(list) = &attr.meta else {
+            continue;
+        };
         let kept: Vec<syn::Path> = list
             .parse_args_with(
                 syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
@@ -114,10 +118,7 @@ fn open(e: &mut ItemEnum) {
                     .into_iter()
                     .filter(|p| {
                         let last = p.segments.last().map(|s| s.ident.to_string());
-                        !matches!(
-                            last.as_deref(),
-                            Some("Serialize" | "Deserialize" | "Copy")
-                        )
+                        !matches!(last.as_deref(), Some("Serialize" | "Deserialize" | "Copy"))
                     })
                     .collect()
             })

@@ -43,7 +43,9 @@ pub fn parse(file: &str, text: &str) -> Result<Spec, Failure> {
     if !version.starts_with("3.0.") {
         let problem = Problem::new(
             "/openapi",
-            format!("`openapi` is {version:?}: this generator reads OpenAPI 3.0.x; write `openapi: 3.0.3`"),
+            format!(
+                "`openapi` is {version:?}: this generator reads OpenAPI 3.0.x; write `openapi: 3.0.3`"
+            ),
         );
         return Err(Failure::invalid(file, vec![problem]));
     }
@@ -67,7 +69,11 @@ fn pointer_of(path: &str) -> String {
     let mut out = String::new();
     for segment in path.split('.') {
         for (i, part) in segment.split('[').enumerate() {
-            let part = if i > 0 { part.trim_end_matches(']') } else { part };
+            let part = if i > 0 {
+                part.trim_end_matches(']')
+            } else {
+                part
+            };
             if !part.is_empty() {
                 out.push('/');
                 out.push_str(&part.replace('~', "~0").replace('/', "~1"));
@@ -81,7 +87,10 @@ fn pointer_of(path: &str) -> String {
 mod tests {
     #[test]
     fn pointer_of_turns_paths_into_pointers() {
-        assert_eq!(super::pointer_of("paths./agents.get"), "/paths/~1agents/get");
+        assert_eq!(
+            super::pointer_of("paths./agents.get"),
+            "/paths/~1agents/get"
+        );
         assert_eq!(super::pointer_of("tags[1].name"), "/tags/1/name");
     }
 }

@@ -46,7 +46,10 @@ pub enum Failure {
         message: String,
     },
     /// The spec broke one or more of its rules; all of them are listed.
-    Invalid { file: String, problems: Vec<Problem> },
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+    },
     /// progenitor rejected the spec (or failed on it).
     Generator { file: String, message: String },
 }

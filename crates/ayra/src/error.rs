@@ -229,7 +229,10 @@ impl fmt::Display for Error {
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::Config(m) => write!(f, "invalid configuration: {m}"),
             Error::Deadline { what, last_status } => {
-                write!(f, "{what} did not finish before the deadline (last status {last_status})")
+                write!(
+                    f,
+                    "{what} did not finish before the deadline (last status {last_status})"
+                )
             }
         }
     }

@@ -115,7 +115,9 @@ fn pages<'a, L: ListOperation<'a>>(
             }
             futures::future::ready(item)
         })
-        .try_take_while(|p| futures::future::ready(Ok(!p.items.is_empty() || p.meta.page.get() == 1)))
+        .try_take_while(|p| {
+            futures::future::ready(Ok(!p.items.is_empty() || p.meta.page.get() == 1))
+        })
 }
 
 fn page_of<E: ListEnvelope>(envelope: E) -> Page<E::Item> {

@@ -22,6 +22,9 @@ impl<T> ResponseExt for Response<T> {
     }
 }
 
-pub(crate) fn header_str<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(
+    headers: &'a reqwest::header::HeaderMap,
+    name: &str,
+) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }

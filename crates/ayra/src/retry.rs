@@ -133,8 +133,14 @@ mod tests {
     #[test]
     fn retry_after_is_honoured_up_to_the_cap() {
         let p = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
-        assert_eq!(p.delay(0, Some(Duration::from_secs(2))), Duration::from_secs(2));
-        assert_eq!(p.delay(0, Some(Duration::from_secs(500))), Duration::from_secs(5));
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(500))),
+            Duration::from_secs(5)
+        );
     }
 
     #[test]

@@ -108,7 +108,11 @@ async fn convert(e: progenitor_client::Error<ErrorEnvelope>) -> Error {
         P::ErrorResponse(rv) => {
             let status = rv.status();
             let headers = rv.headers().clone();
-            Error::Api(crate::error::ApiError::new(status, &headers, rv.into_inner()))
+            Error::Api(crate::error::ApiError::new(
+                status,
+                &headers,
+                rv.into_inner(),
+            ))
         }
         P::UnexpectedResponse(resp) => {
             let status = resp.status();
@@ -137,7 +141,8 @@ fn remember(resp: &reqwest::Response) {
     let _ = CALL.try_with(|c| {
         let mut c = c.borrow_mut();
         c.status = Some(resp.status());
-        c.request_id = crate::response::header_str(resp.headers(), "x-request-id").map(str::to_string);
+        c.request_id =
+            crate::response::header_str(resp.headers(), "x-request-id").map(str::to_string);
     });
 }
 
@@ -157,7 +162,8 @@ impl ClientHooks<Inner> for crate::api::Client {
         let inner = self.inner();
         let headers = request.headers_mut();
         headers.insert(AUTHORIZATION, inner.auth.clone());
-        let takes_key = crate::api::operation(info.operation_id).is_some_and(|op| op.idempotency_key);
+        let takes_key =
+            crate::api::operation(info.operation_id).is_some_and(|op| op.idempotency_key);
         if takes_key && !headers.contains_key(IDEMPOTENCY_KEY) {
             // One key per logical call: `exec` clones this request for each
             // retry, so every attempt carries the same key.
@@ -182,13 +188,17 @@ impl ClientHooks<Inner> for crate::api::Client {
         let policy = &inner.retry;
         let op = crate::api::operation(info.operation_id);
         let streaming = op.is_some_and(|op| op.streaming);
-        let cache = inner
-            .cache
-            .as_deref()
-            .filter(|_| op.is_some_and(|op| op.cacheable) && request.method() == reqwest::Method::GET);
+        let cache = inner.cache.as_deref().filter(|_| {
+            op.is_some_and(|op| op.cacheable) && request.method() == reqwest::Method::GET
+        });
         if let Some(hit) = cache.and_then(|c| c.get(request.url().as_str())) {
             tracing::debug!(operation = info.operation_id, "served from cache");
-            return Ok(rebuild(hit.status, reqwest::Version::HTTP_11, hit.headers, hit.body));
+            return Ok(rebuild(
+                hit.status,
+                reqwest::Version::HTTP_11,
+                hit.headers,
+                hit.body,
+            ));
         }
         let (method, url) = (request.method().clone(), request.url().clone());
         let mut retry = 0u32;
@@ -239,7 +249,9 @@ impl ClientHooks<Inner> for crate::api::Client {
             match (wait, spare) {
                 (Some(retry_after), Some(next)) => {
                     let delay = policy.delay(retry, retry_after);
-                    span.in_scope(|| tracing::info!(delay_ms = delay.as_millis() as u64, "retrying"));
+                    span.in_scope(|| {
+                        tracing::info!(delay_ms = delay.as_millis() as u64, "retrying")
+                    });
                     tokio::time::sleep(delay).await;
                     request = next;
                     retry += 1;

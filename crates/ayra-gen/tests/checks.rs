@@ -1,0 +1,94 @@
+//! Each convention check fires on a small broken spec, and its message names
+//! the place (operation and JSON pointer) and the fix. The messages are
+//! snapshots: a change in wording shows up in review.
+
+use std::path::Path;
+
+fn failure(fixture: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
+    let failure = ayra_gen::generate(&path, &ayra_gen::Settings::default())
+        .expect_err("a broken spec must not generate");
+    // Only the file name: the snapshot must not depend on the checkout path.
+    failure
+        .to_string()
+        .replace(&path.display().to_string(), fixture)
+}
+
+#[test]
+fn the_valid_fixture_generates_a_client() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid.yaml");
+    let generated = ayra_gen::generate(&path, &ayra_gen::Settings::default()).unwrap();
+    let ids: Vec<&str> = generated.operations.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "list_agents",
+            "create_agent",
+            "delete_agent",
+            "get_recording"
+        ]
+    );
+    let list = &generated.operations[0];
+    assert_eq!(list.list, Some(("AgentList".into(), "Agent".into())));
+    assert!(generated.operations[1].idempotency_key);
+    assert!(generated.operations[3].streaming);
+    assert!(generated.code.contains("Unknown(::std::string::String)"));
+}
+
+#[test]
+fn an_operation_without_id_tag_or_summary() {
+    insta::assert_snapshot!(failure("missing_operation_id.yaml"));
+}
+
+#[test]
+fn a_list_without_pagination_or_list_envelope() {
+    insta::assert_snapshot!(failure("list_without_pagination.yaml"));
+}
+
+#[test]
+fn a_write_without_idempotency_key() {
+    insta::assert_snapshot!(failure("write_without_idempotency_key.yaml"));
+}
+
+#[test]
+fn an_operation_without_the_standard_errors() {
+    insta::assert_snapshot!(failure("missing_error_responses.yaml"));
+}
+
+#[test]
+fn a_ref_to_nothing() {
+    insta::assert_snapshot!(failure("dangling_ref.yaml"));
+}
+
+#[test]
+fn a_closed_object() {
+    insta::assert_snapshot!(failure("closed_object.yaml"));
+}
+
+#[test]
+fn a_yaml_syntax_error_gives_line_and_column() {
+    insta::assert_snapshot!(failure("syntax_error.yaml"));
+}
+
+#[test]
+fn a_document_that_is_not_openapi() {
+    insta::assert_snapshot!(failure("not_openapi.yaml"));
+}
+
+#[test]
+fn a_swagger_2_document() {
+    insta::assert_snapshot!(failure("swagger2.yaml"));
+}
+
+#[test]
+fn a_missing_file() {
+    let failure = ayra_gen::generate(Path::new("no/such/spec.yaml"), &Default::default())
+        .expect_err("no file");
+    assert!(
+        failure
+            .to_string()
+            .starts_with("no/such/spec.yaml: cannot read")
+    );
+}

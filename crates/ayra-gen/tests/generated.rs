@@ -1,0 +1,12 @@
+//! The client generated from `spec/ayra.yaml`, as a reviewed snapshot.
+//!
+//! `cargo xtask regen` updates the snapshot; `cargo xtask check` fails when
+//! the spec (or the generator) no longer produces what was reviewed.
+
+#[test]
+fn generated_client() {
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/ayra.yaml");
+    let generated = ayra_gen::generate(&spec, &ayra_gen::Settings::default())
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    insta::assert_snapshot!("ayra_client", generated.code);
+}
