@@ -44,6 +44,8 @@ pub enum Error {
     InvalidRequest(String),
     /// The client is misconfigured (bad base URL, insecure scheme, bad key).
     Config(String),
+    /// Writing a download to its destination failed.
+    Io(std::io::Error),
     /// An asynchronous job did not finish before its deadline.
     Deadline {
         /// What was being waited for, e.g. `report rpt_123`.
@@ -227,6 +229,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
+            Error::Io(e) => write!(f, "could not write the download: {e}"),
             Error::Config(m) => write!(f, "invalid configuration: {m}"),
             Error::Deadline { what, last_status } => {
                 write!(
@@ -276,6 +279,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Transport { source, .. } | Error::Timeout { source } => Some(source),
+            Error::Io(e) => Some(e),
             _ => None,
         }
     }

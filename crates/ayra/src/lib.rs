@@ -35,7 +35,10 @@
 
 mod cache;
 mod client;
+mod download;
 mod error;
+mod events;
+pub mod jobs;
 mod pagination;
 mod response;
 mod retry;
@@ -52,6 +55,7 @@ pub use api::{builder, types};
 pub use client::{
     CallOptions, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Environment,
 };
+pub use download::Download;
 pub use error::{ApiError, Error, Result};
 pub use pagination::{DEFAULT_PREFETCH, ListEnvelope, ListOperation, Page, Paginate};
 pub use response::{Response, ResponseExt};
@@ -61,5 +65,5 @@ pub use retry::RetryPolicy;
 /// the API's types.
 pub mod prelude {
     pub use crate::types::*;
-    pub use crate::{Client, Error, Paginate, ResponseExt, Result};
+    pub use crate::{Client, Download, Error, Paginate, ResponseExt, Result};
 }

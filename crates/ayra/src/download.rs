@@ -1,0 +1,67 @@
+//! Binary downloads (recordings, export files) written to a file or any
+//! `AsyncWrite` chunk by chunk, never held whole in memory.
+
+use crate::error::{Error, Result};
+use futures::TryStreamExt;
+use progenitor_client::{ByteStream, ResponseValue};
+use std::path::Path;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+/// Adds `write_to` and `save` to binary responses.
+///
+/// ```no_run
+/// # async fn run(client: ayra::Client) -> ayra::Result<()> {
+/// use ayra::Download;
+/// let bytes = client
+///     .get_conversation_recording()
+///     .conversation_id("conv_123")
+///     .send()
+///     .await?
+///     .save("call.mp3")
+///     .await?;
+/// println!("saved {bytes} bytes");
+/// # Ok(()) }
+/// ```
+pub trait Download {
+    /// Copies the body into `out` as it arrives; returns the byte count.
+    fn write_to<W: AsyncWrite + Unpin + Send>(
+        self,
+        out: &mut W,
+    ) -> impl std::future::Future<Output = Result<u64>> + Send;
+
+    /// Writes the body to a new file at `path` (replacing it).
+    fn save(
+        self,
+        path: impl AsRef<Path> + Send,
+    ) -> impl std::future::Future<Output = Result<u64>> + Send;
+}
+
+impl Download for ResponseValue<ByteStream> {
+    async fn write_to<W: AsyncWrite + Unpin + Send>(self, out: &mut W) -> Result<u64> {
+        let request_id =
+            crate::response::header_str(self.headers(), "x-request-id").map(str::to_string);
+        let mut stream = self.into_inner_stream();
+        let mut written = 0u64;
+        while let Some(chunk) = stream
+            .try_next()
+            .await
+            .map_err(|e| Error::from_reqwest(e, request_id.clone()))?
+        {
+            out.write_all(&chunk).await.map_err(io_error)?;
+            written += chunk.len() as u64;
+        }
+        out.flush().await.map_err(io_error)?;
+        Ok(written)
+    }
+
+    async fn save(self, path: impl AsRef<Path> + Send) -> Result<u64> {
+        let mut file = tokio::fs::File::create(path.as_ref())
+            .await
+            .map_err(io_error)?;
+        self.write_to(&mut file).await
+    }
+}
+
+fn io_error(e: std::io::Error) -> Error {
+    Error::Io(e)
+}

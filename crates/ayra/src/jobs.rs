@@ -1,0 +1,127 @@
+//! Waiting for asynchronous jobs (workflow executions, reports, exports),
+//! which move queued -> running -> succeeded or failed.
+
+use crate::error::{Error, Result};
+use crate::types::{Export, JobStatus, Report, WorkflowExecution};
+use crate::{Client, ResponseExt};
+use std::future::Future;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A resource that is an asynchronous job.
+pub trait Job {
+    /// Its current status.
+    fn status(&self) -> &JobStatus;
+    /// Whether it has stopped moving: succeeded, failed, or a final status
+    /// this SDK does not know yet.
+    fn is_finished(&self) -> bool {
+        !matches!(self.status(), JobStatus::Queued | JobStatus::Running)
+    }
+}
+
+impl Job for WorkflowExecution {
+    fn status(&self) -> &JobStatus {
+        &self.status
+    }
+}
+
+impl Job for Report {
+    fn status(&self) -> &JobStatus {
+        &self.status
+    }
+}
+
+impl Job for Export {
+    fn status(&self) -> &JobStatus {
+        &self.status
+    }
+}
+
+/// The first poll interval; it doubles up to [`MAX_POLL_INTERVAL`].
+const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// The longest wait between two polls.
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Polls `fetch` with backoff until the job is finished or `timeout` passes.
+/// A failed job is returned as it is (check its `status` and `error`); only
+/// the deadline and the calls themselves are errors.
+pub async fn wait<J, F, Fut>(what: &str, timeout: Duration, mut fetch: F) -> Result<J>
+where
+    J: Job,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<J>>,
+{
+    let deadline = Instant::now() + timeout;
+    let mut interval = FIRST_POLL_INTERVAL;
+    loop {
+        let job = fetch().await?;
+        if job.is_finished() {
+            return Ok(job);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Error::Deadline {
+                what: what.to_string(),
+                last_status: job.status().to_string(),
+            });
+        }
+        tokio::time::sleep(interval.min(deadline - now)).await;
+        interval = (interval * 2).min(MAX_POLL_INTERVAL);
+    }
+}
+
+impl Client {
+    /// Waits for a workflow execution to succeed or fail.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ayra::Client) -> ayra::Result<()> {
+    /// use std::time::Duration;
+    /// let run = client.wait_for_workflow_execution("wfx_123", Duration::from_secs(60)).await?;
+    /// println!("{}: {:?}", run.status, run.result);
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_workflow_execution(
+        &self,
+        execution_id: &str,
+        timeout: Duration,
+    ) -> Result<WorkflowExecution> {
+        wait(
+            &format!("workflow execution {execution_id}"),
+            timeout,
+            || async {
+                let r = self
+                    .get_workflow_execution()
+                    .execution_id(execution_id)
+                    .send()
+                    .await?;
+                trace_poll(&r);
+                Ok(r.into_inner().data)
+            },
+        )
+        .await
+    }
+
+    /// Waits for a report to succeed or fail.
+    pub async fn wait_for_report(&self, report_id: &str, timeout: Duration) -> Result<Report> {
+        wait(&format!("report {report_id}"), timeout, || async {
+            let r = self.get_report().report_id(report_id).send().await?;
+            trace_poll(&r);
+            Ok(r.into_inner().data)
+        })
+        .await
+    }
+
+    /// Waits for an export to succeed or fail.
+    pub async fn wait_for_export(&self, export_id: &str, timeout: Duration) -> Result<Export> {
+        wait(&format!("export {export_id}"), timeout, || async {
+            let r = self.get_export().export_id(export_id).send().await?;
+            trace_poll(&r);
+            Ok(r.into_inner().data)
+        })
+        .await
+    }
+}
+
+fn trace_poll<T>(r: &crate::Response<T>) {
+    tracing::trace!(request_id = r.request_id().unwrap_or(""), "polled job");
+}

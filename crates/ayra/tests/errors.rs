@@ -1,0 +1,170 @@
+//! Each error kind carries what a caller needs, and its one-line Display
+//! names the request id.
+
+mod support;
+use std::time::Duration;
+use support::{Reply, Server, error};
+
+#[tokio::test]
+async fn an_api_error_has_status_type_code_field_and_request_id() {
+    let server = Server::start(|_, i| {
+        Reply::Json(
+            422,
+            error(
+                "unprocessable_entity",
+                "invalid_custom_field",
+                Some("custom_fields.age"),
+                i,
+            ),
+        )
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let err = client
+        .get_agent()
+        .agent_id("agt_1")
+        .send()
+        .await
+        .unwrap_err();
+    let api = err.api().expect("an API error");
+    assert_eq!(api.status.as_u16(), 422);
+    assert_eq!(api.error_type, "unprocessable_entity");
+    assert_eq!(api.code, "invalid_custom_field");
+    assert_eq!(api.field.as_deref(), Some("custom_fields.age"));
+    assert_eq!(err.request_id(), Some("req_test_0"));
+    assert!(!err.is_retryable());
+    let line = err.to_string();
+    assert_eq!(line.lines().count(), 1);
+    assert!(
+        line.contains("req_test_0")
+            && line.contains("invalid_custom_field")
+            && line.contains("custom_fields.age"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn a_404_is_not_found() {
+    let server = Server::start(|_, i| {
+        Reply::Json(
+            404,
+            error("not_found", "resource_not_found", Some("agent_id"), i),
+        )
+    })
+    .await;
+    let err = server
+        .client()
+        .build()
+        .unwrap()
+        .get_agent()
+        .agent_id("agt_x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found());
+}
+
+#[tokio::test]
+async fn a_malformed_success_body_is_a_decode_error_with_request_id_and_a_bounded_snippet() {
+    let junk = format!("{{\"data\": {{\"id\": \"agt_1\", {}", "x".repeat(10_000));
+    let server = Server::start(move |_, _| Reply::Json(200, junk.clone())).await;
+    let err = server
+        .client()
+        .build()
+        .unwrap()
+        .get_agent()
+        .agent_id("agt_1")
+        .send()
+        .await
+        .unwrap_err();
+    match &err {
+        ayra::Error::Decode {
+            request_id,
+            snippet,
+            status,
+            ..
+        } => {
+            assert_eq!(request_id.as_deref(), Some("req_test_0"));
+            assert_eq!(status.map(|s| s.as_u16()), Some(200));
+            assert!(
+                snippet.starts_with("{\"data\"") && snippet.len() <= 256,
+                "{snippet}"
+            );
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    assert!(err.to_string().contains("req_test_0"));
+    assert_eq!(err.to_string().lines().count(), 1);
+}
+
+#[tokio::test]
+async fn an_undeclared_status_with_a_non_json_body_is_a_decode_error() {
+    let server = Server::start(|_, _| Reply::Json(502, "<html>bad gateway</html>".into())).await;
+    let client = server
+        .client()
+        .retry(ayra::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client
+        .get_agent()
+        .agent_id("agt_1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ayra::Error::Decode { .. }), "{err:?}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
+    assert_eq!(err.request_id(), Some("req_test_0"));
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_transport_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    drop(listener);
+    let client = ayra::Client::builder()
+        .api_key(support::KEY)
+        .base_url(url)
+        .retry(
+            ayra::RetryPolicy::default()
+                .max_retries(1)
+                .base_delay(Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap();
+    let err = client
+        .get_agent()
+        .agent_id("agt_1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ayra::Error::Transport { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(err.to_string().lines().count(), 1);
+}
+
+#[tokio::test]
+async fn a_missing_required_parameter_is_an_invalid_request() {
+    let server = Server::start(|_, _| Reply::Drop).await;
+    let err = server
+        .client()
+        .build()
+        .unwrap()
+        .get_agent()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ayra::Error::InvalidRequest(_)), "{err:?}");
+    assert_eq!(server.count(), 0, "nothing was sent");
+}
+
+#[test]
+fn plain_http_is_refused_for_a_remote_host() {
+    let err = ayra::Client::builder()
+        .api_key(support::KEY)
+        .base_url("http://api.ayra.ai/v1")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, ayra::Error::Config(_)));
+    assert!(err.to_string().contains("http"));
+}

@@ -1,0 +1,70 @@
+//! Every POST and PATCH carries one `Idempotency-Key` per logical call, the
+//! same on each retry; the caller's own key wins.
+
+mod support;
+use support::{Reply, Server, agent, error, ok};
+
+fn flaky_then_ok(i: usize) -> Reply {
+    match i % 3 {
+        0 => Reply::Json(503, error("service_unavailable", "s", None, i)),
+        1 => Reply::Drop,
+        _ => Reply::Json(201, ok(agent("agt_1", "active"), i)),
+    }
+}
+
+#[tokio::test]
+async fn retries_of_one_create_share_one_key_and_calls_do_not() {
+    let server = Server::start(|_, i| flaky_then_ok(i)).await;
+    let client = server.client().build().unwrap();
+    for _ in 0..2 {
+        client
+            .create_agent()
+            .body_map(|b| b.name("A").voice_id("voice_ava").prompt("Hi"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let keys: Vec<String> = server
+        .recorded()
+        .iter()
+        .map(|r| {
+            r.header("idempotency-key")
+                .expect("a write carries a key")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(keys.len(), 6);
+    assert!(keys[0..3].iter().all(|k| *k == keys[0]), "{keys:?}");
+    assert!(keys[3..6].iter().all(|k| *k == keys[3]), "{keys:?}");
+    assert_ne!(keys[0], keys[3], "each logical call gets a fresh key");
+    assert_eq!(
+        uuid::Uuid::parse_str(&keys[0]).unwrap().get_version_num(),
+        4
+    );
+}
+
+#[tokio::test]
+async fn the_callers_key_is_sent_and_reads_carry_none() {
+    let server = Server::start(|r, i| {
+        if r.method == "GET" {
+            Reply::Json(200, ok(agent("agt_1", "active"), i))
+        } else {
+            Reply::Json(200, ok(agent("agt_1", "disabled"), i))
+        }
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    client
+        .update_agent()
+        .agent_id("agt_1")
+        .idempotency_key("my-key-1")
+        .body_map(|b| b.name(Some("B".to_string())))
+        .send()
+        .await
+        .unwrap();
+    client.get_agent().agent_id("agt_1").send().await.unwrap();
+    let recorded = server.recorded();
+    assert_eq!(recorded[0].method, "PATCH");
+    assert_eq!(recorded[0].header("idempotency-key"), Some("my-key-1"));
+    assert_eq!(recorded[1].header("idempotency-key"), None);
+}
