@@ -1,0 +1,177 @@
+//! List operations stream lazily across pages, with bounded prefetch, and
+//! stop cleanly at the end or at an error.
+
+mod support;
+use ayra::Paginate;
+use futures::{StreamExt, TryStreamExt};
+use support::{Reply, Server, error};
+
+/// Serves `total` contacts; `fail_page` answers 500 forever.
+async fn contacts(total: u64, fail_page: Option<u64>) -> Server {
+    Server::start(move |r, i| {
+        let query: std::collections::HashMap<String, String> = r
+            .target
+            .split_once('?')
+            .map(|(_, q)| {
+                q.split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let page: u64 = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+        let per_page: u64 = query.get("per_page").and_then(|p| p.parse().ok()).unwrap_or(25);
+        if Some(page) == fail_page {
+            return Reply::Json(500, error("api_error", "internal_error", None, i));
+        }
+        let pages = total.div_ceil(per_page);
+        let items: Vec<_> = ((page - 1) * per_page..(page * per_page).min(total))
+            .map(|n| {
+                serde_json::json!({"id": format!("cnt_{n}"), "first_name": format!("C{n}"),
+                "last_name": null, "email": null, "phone": null, "tags": [query.get("tag").cloned().unwrap_or_default()],
+                "custom_fields": {}, "created_at": "2025-01-15T10:30:00Z", "updated_at": "2025-01-15T10:30:00Z"})
+            })
+            .collect();
+        let link = |p: u64| format!("http://127.0.0.1/v1/contacts?page={p}&per_page={per_page}");
+        let body = serde_json::json!({
+            "data": items,
+            "meta": {"total": total, "page": page, "per_page": per_page, "total_pages": pages,
+                     "request_id": format!("req_test_{i}"), "timestamp": "2025-01-15T10:30:00Z"},
+            "links": {"first": link(1), "last": link(pages.max(1)),
+                      "prev": if page > 1 { Some(link(page - 1)) } else { None },
+                      "next": if page < pages { Some(link(page + 1)) } else { None }}
+        });
+        Reply::Json(200, body.to_string())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn items_cover_every_page_in_order() {
+    let server = contacts(3_000, None).await;
+    let client = server.client().build().unwrap();
+    let ids: Vec<String> = client
+        .list_contacts()
+        .per_page(100)
+        .items()
+        .map_ok(|c| c.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 3_000);
+    assert!(
+        ids.iter()
+            .enumerate()
+            .all(|(n, id)| *id == format!("cnt_{n}"))
+    );
+    assert_eq!(
+        server.count(),
+        30,
+        "one request per page, none past the end"
+    );
+}
+
+#[tokio::test]
+async fn filters_and_per_page_reach_every_page_request() {
+    let server = contacts(250, None).await;
+    let client = server.client().build().unwrap();
+    let pages: Vec<_> = client
+        .list_contacts()
+        .tag("vip")
+        .per_page(100)
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages[2].items.len(), 50);
+    assert!(pages[2].links.next.is_none());
+    for r in server.recorded() {
+        assert!(
+            r.target.contains("tag=vip") && r.target.contains("per_page=100"),
+            "{}",
+            r.target
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_empty_list_is_one_empty_page() {
+    let server = contacts(0, None).await;
+    let client = server.client().build().unwrap();
+    let items: Vec<_> = client.list_contacts().items().try_collect().await.unwrap();
+    assert!(items.is_empty());
+    assert_eq!(server.count(), 1);
+}
+
+#[tokio::test]
+async fn the_stream_is_lazy_and_prefetch_is_bounded() {
+    let server = contacts(100_000, None).await;
+    let client = server.client().build().unwrap();
+    let mut items = client.list_contacts().per_page(10).items();
+    for _ in 0..25 {
+        items.next().await.unwrap().unwrap();
+    }
+    // Three pages consumed (25 items of 10), plus at most DEFAULT_PREFETCH ahead.
+    let requested = server.count();
+    assert!(
+        requested <= 3 + ayra::DEFAULT_PREFETCH,
+        "requested {requested} of 10,000 pages"
+    );
+    drop(items);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(
+        server.count(),
+        requested,
+        "nothing is fetched after the stream is dropped"
+    );
+}
+
+#[tokio::test]
+async fn collect_up_to_stops_fetching_at_the_limit() {
+    let server = contacts(10_000, None).await;
+    let client = server.client().build().unwrap();
+    let first = client
+        .list_contacts()
+        .per_page(50)
+        .collect_up_to(120)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 120);
+    assert!(server.count() <= 3 + ayra::DEFAULT_PREFETCH);
+}
+
+#[tokio::test]
+async fn an_error_mid_stream_is_yielded_once_and_ends_it() {
+    let server = contacts(1_000, Some(4)).await;
+    let client = server
+        .client()
+        .retry(
+            ayra::RetryPolicy::default()
+                .max_retries(1)
+                .base_delay(std::time::Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap();
+    let results: Vec<_> = client.list_contacts().per_page(100).items().collect().await;
+    let oks = results.iter().take_while(|r| r.is_ok()).count();
+    assert_eq!(oks, 300, "pages 1-3 arrive before the failing page");
+    assert_eq!(results.len(), 301, "one error, then the end");
+    let err = results.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
+}
+
+#[tokio::test]
+async fn prefetch_sets_how_many_pages_are_requested_ahead() {
+    for (prefetch, expected) in [(0, 2), (2, 4), (4, 6)] {
+        let server = contacts(10_000, None).await;
+        let client = server.client().build().unwrap();
+        let mut pages = client
+            .list_contacts()
+            .per_page(10)
+            .pages_with_prefetch(prefetch);
+        pages.try_next().await.unwrap().unwrap();
+        pages.try_next().await.unwrap().unwrap();
+        assert_eq!(server.count(), expected, "prefetch {prefetch}");
+    }
+}
