@@ -39,7 +39,8 @@ pub struct Generated {
     pub operations: Vec<Operation>,
 }
 
-pub(crate) fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failure> {
+/// Generates the client from a checked spec.
+pub fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failure> {
     let generator_failure = |message: String| Failure::Generator {
         file: spec.file.clone(),
         message,

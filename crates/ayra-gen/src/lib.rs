@@ -14,7 +14,7 @@ mod load;
 mod problem;
 
 pub use check::check;
-pub use emit::{Generated, Operation};
+pub use emit::{Generated, Operation, emit};
 pub use load::{Spec, load, parse};
 pub use problem::{Failure, Problem};
 
@@ -40,5 +40,5 @@ impl Default for Settings {
 pub fn generate(path: &Path, settings: &Settings) -> Result<Generated, Failure> {
     let spec = load(path)?;
     check(&spec)?;
-    emit::emit(&spec, settings)
+    emit(&spec, settings)
 }

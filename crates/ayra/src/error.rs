@@ -16,7 +16,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The API answered with its error envelope (4xx or 5xx).
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The connection failed or broke (DNS, refused, reset, TLS, truncated body).
     Transport {
         /// The underlying error.
@@ -175,7 +175,7 @@ impl Error {
     ) -> Self {
         let request_id = crate::response::header_str(headers, "x-request-id").map(str::to_string);
         match serde_json::from_slice::<ErrorEnvelope>(body) {
-            Ok(envelope) => Error::Api(ApiError::new(status, headers, envelope)),
+            Ok(envelope) => Error::Api(Box::new(ApiError::new(status, headers, envelope))),
             Err(e) => Error::decode(Some(status), request_id, body, e),
         }
     }

@@ -108,11 +108,8 @@ async fn convert(e: progenitor_client::Error<ErrorEnvelope>) -> Error {
         P::ErrorResponse(rv) => {
             let status = rv.status();
             let headers = rv.headers().clone();
-            Error::Api(crate::error::ApiError::new(
-                status,
-                &headers,
-                rv.into_inner(),
-            ))
+            let api = crate::error::ApiError::new(status, &headers, rv.into_inner());
+            Error::Api(Box::new(api))
         }
         P::UnexpectedResponse(resp) => {
             let status = resp.status();

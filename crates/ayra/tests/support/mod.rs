@@ -39,6 +39,8 @@ pub enum Reply {
     Truncate(u16, String),
     /// Wait, then answer.
     Late(Duration, Box<Reply>),
+    /// These exact bytes (status line, headers, body), then close.
+    Raw(Vec<u8>),
 }
 
 pub struct Server {
@@ -160,6 +162,10 @@ where
                 return Ok(());
             }
             Reply::Drop => return Ok(()),
+            Reply::Raw(bytes) => {
+                socket.write_all(&bytes).await?;
+                return socket.flush().await;
+            }
             Reply::Late(..) => unreachable!("unwrapped above"),
         }
     }
