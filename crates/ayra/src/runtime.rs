@@ -197,7 +197,11 @@ impl ClientHooks<Inner> for crate::api::Client {
                 hit.body,
             ));
         }
-        let (method, url) = (request.method().clone(), request.url().clone());
+        // Only a client with a cache needs the target after the request is sent.
+        let target = inner
+            .cache
+            .as_ref()
+            .map(|_| (request.method().clone(), request.url().clone()));
         let mut retry = 0u32;
         loop {
             let spare = if retry < policy.retries() {
@@ -220,7 +224,7 @@ impl ClientHooks<Inner> for crate::api::Client {
                 .instrument(span.clone())
                 .await
                 .map(|(resp, body)| {
-                    if let (Some(cache), Some(body)) = (cache, body)
+                    if let (Some(cache), Some(body), Some((_, url))) = (cache, body, &target)
                         && resp.status() == reqwest::StatusCode::OK
                     {
                         cache.put(url.to_string(), resp.status(), resp.headers().clone(), body);
@@ -256,10 +260,10 @@ impl ClientHooks<Inner> for crate::api::Client {
                 _ => {
                     if let Ok(resp) = &outcome {
                         remember(resp);
-                        if let Some(cache) = &inner.cache
+                        if let (Some(cache), Some((method, url))) = (&inner.cache, &target)
                             && resp.status().is_success()
                         {
-                            cache.invalidate(&method, &url);
+                            cache.invalidate(method, url);
                         }
                     }
                     return outcome;
@@ -284,8 +288,24 @@ async fn attempt(
     let status = resp.status();
     let version = resp.version();
     let headers = std::mem::take(resp.headers_mut());
+    let body = read_body(&mut resp).await?;
+    Ok((rebuild(status, version, headers, body.clone()), Some(body)))
+}
+
+/// Reads a whole body, up to [`MAX_BODY_BYTES`]. A body that arrives in one
+/// chunk (the common case for API replies) is kept without a copy.
+async fn read_body(resp: &mut reqwest::Response) -> reqwest::Result<Bytes> {
+    let Some(first) = resp.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = resp.chunk().await? else {
+        return Ok(first);
+    };
     let hint = resp.content_length().unwrap_or(0) as usize;
-    let mut body = BytesMut::with_capacity(hint.min(MAX_BODY_BYTES));
+    let mut body =
+        BytesMut::with_capacity(hint.max(first.len() + second.len()).min(MAX_BODY_BYTES));
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
     while let Some(chunk) = resp.chunk().await? {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             let _ = CALL.try_with(|c| c.borrow_mut().oversized = true);
@@ -293,8 +313,7 @@ async fn attempt(
         }
         body.extend_from_slice(&chunk);
     }
-    let body = body.freeze();
-    Ok((rebuild(status, version, headers, body.clone()), Some(body)))
+    Ok(body.freeze())
 }
 
 fn rebuild(
