@@ -1,0 +1,276 @@
+//! Conversations: details, transcripts, recordings, live events and metrics.
+
+use std::time::Duration as StdDuration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use http::HeaderValue;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::api::{ApiError, ApiResult, Ctx, Payload, Reply};
+use crate::model::{Conversation, ser_ts, to_value};
+use crate::server::lock;
+use crate::state::{ConversationFilter, Source, State};
+
+pub(crate) fn list(ctx: &Ctx) -> ApiResult {
+    let pr = ctx.page()?;
+    let f = ConversationFilter::parse(&Source::Query(ctx))?;
+    let st = lock(&ctx.shared.state);
+    let v = f.select(&st);
+    ctx.list(pr, &v, |c| to_value(*c))
+}
+
+fn find<'s>(st: &'s State, id: &str) -> Result<&'s Conversation, ApiError> {
+    st.conversations
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("conversation_id", "conversation", id))
+}
+
+pub(crate) fn get(ctx: &Ctx, id: &str) -> ApiResult {
+    let st = lock(&ctx.shared.state);
+    ctx.ok(200, to_value(find(&st, id)?))
+}
+
+pub(crate) fn transcript(ctx: &Ctx, id: &str) -> ApiResult {
+    let st = lock(&ctx.shared.state);
+    let c = find(&st, id)?;
+    ctx.ok(200, json!({"conversation_id": c.id, "segments": to_value(&c.segments)}))
+}
+
+pub(crate) fn recording(ctx: &Ctx, id: &str) -> ApiResult {
+    let st = lock(&ctx.shared.state);
+    let c = find(&st, id)?;
+    if !c.has_recording {
+        return Err(ApiError::new(
+            404,
+            "recording_not_available",
+            format!("Conversation '{id}' has no recording (has_recording is false)."),
+        )
+        .with_field("conversation_id"));
+    }
+    let secs = c.duration_seconds.unwrap_or(1).clamp(1, 5) as usize;
+    let data = crate::media::silent_mp3(secs);
+    let mut r = Reply {
+        status: 200,
+        headers: Vec::new(),
+        payload: Payload::File {
+            content_type: "audio/mpeg".into(),
+            data: Bytes::from(data),
+        },
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{id}.mp3\"")) {
+        r.headers.push((http::header::CONTENT_DISPOSITION, v));
+    }
+    Ok(r)
+}
+
+#[derive(Serialize)]
+struct Analytics<'a> {
+    conversation_id: &'a str,
+    duration_seconds: i64,
+    talk_ratio: f64,
+    sentiment: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'static str>,
+    interruptions: i64,
+    words_per_minute: f64,
+}
+
+pub(crate) fn analytics(ctx: &Ctx, id: &str) -> ApiResult {
+    let st = lock(&ctx.shared.state);
+    let c = find(&st, id)?;
+    if !c.ended() {
+        return Err(ApiError::unprocessable(
+            "conversation_not_ended",
+            None,
+            format!("Conversation '{id}' is {}; metrics exist once it has ended.", c.status),
+        ));
+    }
+    let m = &c.metrics;
+    ctx.ok(
+        200,
+        to_value(&Analytics {
+            conversation_id: &c.id,
+            duration_seconds: c.duration_seconds.unwrap_or(0),
+            talk_ratio: m.talk_ratio,
+            sentiment: m.sentiment,
+            outcome: c.outcome,
+            interruptions: m.interruptions,
+            words_per_minute: m.words_per_minute,
+        }),
+    )
+}
+
+// ---- events -------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Event<'a> {
+    id: String,
+    conversation_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(serialize_with = "ser_ts")]
+    time: DateTime<Utc>,
+    payload: Value,
+}
+
+fn event_id(conv: &str, tag: &str) -> String {
+    // FNV-1a: stable ids across connections.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in conv.bytes().chain([0u8]).chain(tag.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    let mut id = String::from("evt_");
+    for _ in 0..12 {
+        id.push(crate::state::BASE62[(h % 62) as usize] as char);
+        h /= 62;
+        if h == 0 {
+            h = 0x9e3779b97f4a7c15;
+        }
+    }
+    id
+}
+
+fn at(start: DateTime<Utc>, ms: i64) -> DateTime<Utc> {
+    start
+        .checked_add_signed(Duration::milliseconds(ms))
+        .unwrap_or(start)
+}
+
+/// The events that already happened, in order (append-only as the conversation goes on).
+fn past_events(c: &Conversation) -> Vec<String> {
+    let mut out = Vec::new();
+    if c.status == "queued" {
+        return out;
+    }
+    let ev = |tag: &str, kind: &'static str, time: DateTime<Utc>, payload: Value| {
+        let e = Event {
+            id: event_id(&c.id, tag),
+            conversation_id: &c.id,
+            kind,
+            time,
+            payload,
+        };
+        let data = serde_json::to_string(&e).unwrap_or_default();
+        format!("id: {}\nevent: {kind}\ndata: {data}\n\n", e.id)
+    };
+    out.push(ev(
+        "started",
+        "started",
+        c.started_at,
+        json!({"direction": c.direction, "from_number": c.from_number, "to_number": c.to_number}),
+    ));
+    let spoken_until = c.segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
+    // Segments and actions, by time.
+    let mut items: Vec<(i64, usize, String)> = Vec::new();
+    for (i, s) in c.segments.iter().enumerate() {
+        items.push((
+            s.end_ms,
+            0,
+            ev(&format!("s{i}"), "transcript_segment", at(c.started_at, s.end_ms), to_value(s)),
+        ));
+    }
+    for (i, a) in c.actions.iter().enumerate() {
+        if c.ended() || a.at_ms <= spoken_until {
+            items.push((
+                a.at_ms,
+                1,
+                ev(
+                    &format!("a{i}"),
+                    "agent_action",
+                    at(c.started_at, a.at_ms),
+                    json!({"action": a.action, "details": a.details}),
+                ),
+            ));
+        }
+    }
+    items.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    out.extend(items.into_iter().map(|(_, _, s)| s));
+    if c.ended() {
+        out.push(ev(
+            "ended",
+            "ended",
+            c.ended_at.unwrap_or(c.started_at),
+            json!({"status": c.status, "outcome": c.outcome, "duration_seconds": c.duration_seconds}),
+        ));
+    }
+    out
+}
+
+pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
+    let (initial, live) = {
+        let st = lock(&ctx.shared.state);
+        let c = find(&st, id)?;
+        (past_events(c), !c.ended())
+    };
+    let headers = vec![
+        (http::header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+        (http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(32);
+    let shared = ctx.shared.clone();
+    let id = id.to_string();
+    let step = {
+        let st = lock(&ctx.shared.state);
+        st.job_duration
+            .to_std()
+            .unwrap_or(StdDuration::from_millis(300))
+            / 3
+    };
+    tokio::spawn(async move {
+        let mut sent = 0usize;
+        for chunk in &initial {
+            if tx.send(Bytes::from(chunk.clone())).await.is_err() {
+                return;
+            }
+            sent += 1;
+        }
+        if !live {
+            return;
+        }
+        if initial.is_empty() {
+            let _ = tx
+                .send(Bytes::from_static(b": waiting for the conversation to start\n\n"))
+                .await;
+        }
+        // Drive the conversation to its end, one step at a time.
+        for _ in 0..10_000 {
+            tokio::time::sleep(step).await;
+            let (chunks, ended) = {
+                let mut st = lock(&shared.state);
+                let Some(c) = st.conversations.get_mut(&id) else {
+                    return;
+                };
+                let now = Utc::now();
+                if c.status == "queued" {
+                    c.status = "in_progress";
+                } else if let Some(p) = c.planned.as_mut().filter(|p| !p.pending.is_empty()) {
+                    let seg = p.pending.remove(0);
+                    c.segments.push(seg);
+                    c.metrics = crate::model::metrics(&c.segments);
+                } else if !c.ended() {
+                    c.complete(now);
+                }
+                let all = past_events(c);
+                (all.into_iter().skip(sent).collect::<Vec<_>>(), c.ended())
+            };
+            for chunk in chunks {
+                if tx.send(Bytes::from(chunk)).await.is_err() {
+                    return;
+                }
+                sent += 1;
+            }
+            if ended {
+                return;
+            }
+        }
+    });
+    let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    Ok(Reply {
+        status: 200,
+        headers,
+        payload: Payload::Stream(Box::pin(stream)),
+    })
+}

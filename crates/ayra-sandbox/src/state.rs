@@ -1,0 +1,454 @@
+//! The sandbox's in-memory state and the logic shared by several operations.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Map, Value};
+
+use crate::api::{ApiError, Ctx};
+use crate::model::*;
+
+pub(crate) const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+pub(crate) struct State {
+    pub agents: HashMap<String, Agent>,
+    pub voices: Vec<Voice>,
+    pub timezones: Vec<TimezoneInfo>,
+    pub conversations: HashMap<String, Conversation>,
+    pub contacts: HashMap<String, Contact>,
+    pub custom_fields: Vec<CustomField>,
+    pub calendars: Vec<Calendar>,
+    pub appointments: HashMap<String, Appointment>,
+    pub workflows: HashMap<String, Workflow>,
+    pub executions: HashMap<String, Execution>,
+    pub reports: HashMap<String, Report>,
+    pub exports: HashMap<String, Export>,
+    pub seq: u64,
+    pub rng: StdRng,
+    pub job_duration: Duration,
+}
+
+impl State {
+    pub fn empty(rng_seed: u64, job_duration: Duration) -> State {
+        State {
+            agents: HashMap::new(),
+            voices: Vec::new(),
+            timezones: Vec::new(),
+            conversations: HashMap::new(),
+            contacts: HashMap::new(),
+            custom_fields: Vec::new(),
+            calendars: Vec::new(),
+            appointments: HashMap::new(),
+            workflows: HashMap::new(),
+            executions: HashMap::new(),
+            reports: HashMap::new(),
+            exports: HashMap::new(),
+            seq: 0,
+            rng: StdRng::seed_from_u64(rng_seed),
+            job_duration,
+        }
+    }
+
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn id_taken(&self, id: &str) -> bool {
+        self.agents.contains_key(id)
+            || self.conversations.contains_key(id)
+            || self.contacts.contains_key(id)
+            || self.appointments.contains_key(id)
+            || self.workflows.contains_key(id)
+            || self.executions.contains_key(id)
+            || self.reports.contains_key(id)
+            || self.exports.contains_key(id)
+            || self.custom_fields.iter().any(|c| c.id == id)
+    }
+
+    /// A fresh id `<prefix>_<10 base62 chars>`.
+    pub fn new_id(&mut self, prefix: &str) -> String {
+        loop {
+            let mut id = String::with_capacity(prefix.len() + 11);
+            id.push_str(prefix);
+            id.push('_');
+            for _ in 0..10 {
+                id.push(BASE62[self.rng.random_range(0..BASE62.len())] as char);
+            }
+            if prefix == "ser" || !self.id_taken(&id) {
+                return id;
+            }
+        }
+    }
+
+    pub fn timezone_supported(&self, tz: &str) -> bool {
+        self.timezones.iter().any(|t| t.id == tz)
+    }
+
+    pub fn calendar(&self, id: &str) -> Option<&Calendar> {
+        self.calendars.iter().find(|c| c.id == id)
+    }
+
+    pub fn job_clock(&self, now: DateTime<Utc>, fail: bool) -> JobClock {
+        JobClock {
+            created: now,
+            duration: self.job_duration,
+            fail,
+        }
+    }
+
+    /// Whether [start, end) overlaps a scheduled appointment of the calendar (other than `except`).
+    pub fn overlaps(
+        &self,
+        calendar_id: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        except: Option<&str>,
+    ) -> bool {
+        self.appointments.values().any(|a| {
+            a.calendar_id == calendar_id
+                && a.status == "scheduled"
+                && Some(a.id.as_str()) != except
+                && a.start < end
+                && start < a.end
+        })
+    }
+
+    /// Free slots of a calendar.
+    pub fn availability(
+        &self,
+        cal: &Calendar,
+        range_start: DateTime<Utc>,
+        range_end: DateTime<Utc>,
+        duration_min: i64,
+    ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        let busy: Vec<(DateTime<Utc>, DateTime<Utc>)> = self
+            .appointments
+            .values()
+            .filter(|a| a.calendar_id == cal.id && a.status == "scheduled")
+            .filter(|a| a.end > range_start && a.start < range_end)
+            .map(|a| (a.start, a.end))
+            .collect();
+        let mut out = Vec::new();
+        let dur = Duration::minutes(duration_min);
+        let step = Duration::minutes(cal.slot_duration_minutes.max(1));
+        let Some(mut date) = range_start.with_timezone(&cal.tz).date_naive().pred_opt() else {
+            return out;
+        };
+        let last = range_end.with_timezone(&cal.tz).date_naive();
+        let mut guard = 0;
+        while date <= last && guard < 40 {
+            guard += 1;
+            if let Some((open, close)) = cal.day_bounds(date) {
+                let mut t = open;
+                while let Some(e) = t.checked_add_signed(dur) {
+                    if e > close {
+                        break;
+                    }
+                    if t >= range_start
+                        && e <= range_end
+                        && !busy.iter().any(|(bs, be)| *bs < e && t < *be)
+                    {
+                        out.push((t, e));
+                    }
+                    match t.checked_add_signed(step) {
+                        Some(n) => t = n,
+                        None => break,
+                    }
+                }
+            }
+            match date.succ_opt() {
+                Some(d) => date = d,
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+impl Calendar {
+    /// Opening and closing instants of a local date, if it is a working day.
+    pub fn day_bounds(&self, date: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        if !self.working_hours.days.contains(&date.weekday().number_from_monday()) {
+            return None;
+        }
+        let at = |min: u32| {
+            let t = NaiveTime::from_hms_opt(min / 60, min % 60, 0)?;
+            let local = self.tz.from_local_datetime(&date.and_time(t)).earliest()?;
+            Some(local.with_timezone(&Utc))
+        };
+        Some((at(self.open_min)?, at(self.close_min)?))
+    }
+
+    /// Whether [start, end) lies inside the working hours of one working day.
+    pub fn fits(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        if end <= start {
+            return false;
+        }
+        let ls = start.with_timezone(&self.tz);
+        let le = end.with_timezone(&self.tz);
+        if ls.date_naive() != le.date_naive() {
+            return false;
+        }
+        if !self.working_hours.days.contains(&ls.weekday().number_from_monday()) {
+            return false;
+        }
+        let s = ls.num_seconds_from_midnight();
+        let e = le.num_seconds_from_midnight();
+        s >= self.open_min * 60 && e <= self.close_min * 60
+    }
+}
+
+// ---- filters shared by list operations and exports --------------------------
+
+/// Where filter values come from: the query string (400 `invalid_parameter`)
+/// or an export's `filters` object (422 `invalid_filter`).
+pub(crate) enum Source<'a> {
+    Query(&'a Ctx),
+    Export(&'a Map<String, Value>),
+}
+
+impl Source<'_> {
+    fn err(&self, name: &str, msg: String) -> ApiError {
+        match self {
+            Source::Query(_) => ApiError::invalid_param(name, msg),
+            Source::Export(_) => {
+                ApiError::unprocessable("invalid_filter", Some(&format!("filters.{name}")), msg)
+            }
+        }
+    }
+
+    fn raw(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self {
+            Source::Query(ctx) => Ok(ctx.q(name).map(str::to_string)),
+            Source::Export(map) => match map.get(name) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(self.err(
+                    name,
+                    format!("The '{name}' filter must be a string; got {other}."),
+                )),
+            },
+        }
+    }
+
+    pub fn string(&self, name: &str, min: usize, max: usize) -> Result<Option<String>, ApiError> {
+        let v = self.raw(name)?;
+        if let Some(s) = &v {
+            let n = s.chars().count();
+            if n < min || n > max {
+                return Err(self.err(
+                    name,
+                    format!("The '{name}' filter must be {min} to {max} characters long."),
+                ));
+            }
+        }
+        Ok(v)
+    }
+
+    pub fn one_of(&self, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+        let v = self.raw(name)?;
+        if let Some(s) = &v
+            && !allowed.contains(&s.as_str())
+        {
+            return Err(self.err(
+                name,
+                format!("The '{name}' filter must be one of {}; got '{s}'.", allowed.join(", ")),
+            ));
+        }
+        Ok(v)
+    }
+
+    pub fn id(&self, name: &str, prefix: &str) -> Result<Option<String>, ApiError> {
+        let v = self.raw(name)?;
+        if let Some(s) = &v
+            && !crate::validate::is_id(s, prefix)
+        {
+            return Err(self.err(
+                name,
+                format!("The '{name}' filter must be an id starting with '{prefix}_'; got '{s}'."),
+            ));
+        }
+        Ok(v)
+    }
+
+    pub fn checked(&self, name: &str, ok: fn(&str) -> bool, what: &str) -> Result<Option<String>, ApiError> {
+        let v = self.raw(name)?;
+        if let Some(s) = &v
+            && !ok(s)
+        {
+            return Err(self.err(name, format!("The '{name}' filter must be {what}; got '{s}'.")));
+        }
+        Ok(v)
+    }
+
+    pub fn datetime(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+        match self.raw(name)? {
+            None => Ok(None),
+            Some(s) => crate::validate::parse_datetime_lenient(&s).map(Some).ok_or_else(|| {
+                self.err(
+                    name,
+                    format!("The '{name}' filter must be an RFC 3339 date-time (e.g. 2025-01-15T10:30:00Z); got '{s}'."),
+                )
+            }),
+        }
+    }
+
+    /// For exports: every key must be a known filter.
+    pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
+        if let Source::Export(map) = self {
+            for k in map.keys() {
+                if !known.contains(&k.as_str()) {
+                    return Err(self.err(
+                        k,
+                        format!("Unknown filter '{k}'; the filters of this resource are {}.", known.join(", ")),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) const CONVERSATION_STATUSES: &[&str] = &["queued", "in_progress", "completed", "failed"];
+pub(crate) const DIRECTIONS: &[&str] = &["inbound", "outbound"];
+pub(crate) const APPOINTMENT_STATUSES: &[&str] = &["scheduled", "cancelled", "completed"];
+
+#[derive(Default)]
+pub(crate) struct ConversationFilter {
+    agent_id: Option<String>,
+    contact_id: Option<String>,
+    status: Option<String>,
+    direction: Option<String>,
+    after: Option<DateTime<Utc>>,
+    before: Option<DateTime<Utc>>,
+}
+
+impl ConversationFilter {
+    pub const NAMES: &'static [&'static str] =
+        &["agent_id", "contact_id", "status", "direction", "started_after", "started_before"];
+
+    pub fn parse(src: &Source) -> Result<Self, ApiError> {
+        src.only(Self::NAMES)?;
+        Ok(ConversationFilter {
+            agent_id: src.id("agent_id", "agt")?,
+            contact_id: src.id("contact_id", "cnt")?,
+            status: src.one_of("status", CONVERSATION_STATUSES)?,
+            direction: src.one_of("direction", DIRECTIONS)?,
+            after: src.datetime("started_after")?,
+            before: src.datetime("started_before")?,
+        })
+    }
+
+    pub fn matches(&self, c: &Conversation) -> bool {
+        self.agent_id.as_ref().is_none_or(|a| *a == c.agent_id)
+            && self.contact_id.as_ref().is_none_or(|x| Some(x) == c.contact_id.as_ref())
+            && self.status.as_ref().is_none_or(|s| s == c.status)
+            && self.direction.as_ref().is_none_or(|d| d == c.direction)
+            && self.after.is_none_or(|t| c.started_at >= t)
+            && self.before.is_none_or(|t| c.started_at < t)
+    }
+
+    /// Matching conversations, most recently started first.
+    pub fn select<'s>(&self, st: &'s State) -> Vec<&'s Conversation> {
+        let mut v: Vec<&Conversation> = st.conversations.values().filter(|c| self.matches(c)).collect();
+        v.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.seq.cmp(&a.seq)));
+        v
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct ContactFilter {
+    q: Option<String>,
+    tag: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    after: Option<DateTime<Utc>>,
+    before: Option<DateTime<Utc>>,
+}
+
+impl ContactFilter {
+    pub const NAMES: &'static [&'static str] =
+        &["q", "tag", "email", "phone", "created_after", "created_before"];
+
+    pub fn parse(src: &Source) -> Result<Self, ApiError> {
+        src.only(Self::NAMES)?;
+        Ok(ContactFilter {
+            q: src.string("q", 1, 100)?.map(|s| s.to_lowercase()),
+            tag: src.string("tag", 1, 64)?,
+            email: src
+                .checked("email", crate::validate::is_email, "an email address")?
+                .map(|s| s.to_lowercase()),
+            phone: src.checked("phone", crate::validate::is_e164, "an E.164 phone number")?,
+            after: src.datetime("created_after")?,
+            before: src.datetime("created_before")?,
+        })
+    }
+
+    pub fn matches(&self, c: &Contact) -> bool {
+        let q_ok = self.q.as_ref().is_none_or(|q| {
+            let has = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(q.as_str()));
+            has(Some(&c.first_name))
+                || has(c.last_name.as_deref())
+                || has(c.email.as_deref())
+                || has(c.phone.as_deref())
+        });
+        q_ok && self.tag.as_ref().is_none_or(|t| c.tags.contains(t))
+            && self
+                .email
+                .as_ref()
+                .is_none_or(|e| c.email.as_ref().is_some_and(|ce| ce.to_lowercase() == *e))
+            && self.phone.as_ref().is_none_or(|p| c.phone.as_ref() == Some(p))
+            && self.after.is_none_or(|t| c.created_at >= t)
+            && self.before.is_none_or(|t| c.created_at < t)
+    }
+
+    /// Matching contacts, newest first.
+    pub fn select<'s>(&self, st: &'s State) -> Vec<&'s Contact> {
+        let mut v: Vec<&Contact> = st.contacts.values().filter(|c| self.matches(c)).collect();
+        v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.seq.cmp(&a.seq)));
+        v
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct AppointmentFilter {
+    calendar_id: Option<String>,
+    contact_id: Option<String>,
+    status: Option<String>,
+    after: Option<DateTime<Utc>>,
+    before: Option<DateTime<Utc>>,
+}
+
+impl AppointmentFilter {
+    pub const NAMES: &'static [&'static str] =
+        &["calendar_id", "contact_id", "status", "start_after", "start_before"];
+
+    pub fn parse(src: &Source) -> Result<Self, ApiError> {
+        src.only(Self::NAMES)?;
+        Ok(AppointmentFilter {
+            calendar_id: src.id("calendar_id", "cal")?,
+            contact_id: src.id("contact_id", "cnt")?,
+            status: src.one_of("status", APPOINTMENT_STATUSES)?,
+            after: src.datetime("start_after")?,
+            before: src.datetime("start_before")?,
+        })
+    }
+
+    pub fn matches(&self, a: &Appointment) -> bool {
+        self.calendar_id.as_ref().is_none_or(|c| *c == a.calendar_id)
+            && self.contact_id.as_ref().is_none_or(|x| Some(x) == a.contact_id.as_ref())
+            && self.status.as_ref().is_none_or(|s| s == a.status)
+            && self.after.is_none_or(|t| a.start >= t)
+            && self.before.is_none_or(|t| a.start < t)
+    }
+
+    /// Matching appointments, earliest first.
+    pub fn select<'s>(&self, st: &'s State) -> Vec<&'s Appointment> {
+        let mut v: Vec<&Appointment> = st.appointments.values().filter(|a| self.matches(a)).collect();
+        v.sort_by(|a, b| a.start.cmp(&b.start).then(a.seq.cmp(&b.seq)));
+        v
+    }
+}
