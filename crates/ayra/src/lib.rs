@@ -52,6 +52,8 @@ pub mod api {
 }
 
 pub use api::{builder, types};
+/// The date-time crate of the generated types, re-exported for convenience.
+pub use chrono;
 pub use client::{
     CallOptions, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Environment,
 };

@@ -1,0 +1,14 @@
+//! The conversations domain of the Ayra API: `cargo run --example conversations`
+//! (embedded sandbox, or `AYRA_BASE_URL` + `AYRA_API_KEY`).
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/domains.rs"]
+mod domains;
+
+#[tokio::main]
+async fn main() -> ayra::Result<()> {
+    let connection = common::connect().await?;
+    println!("against {}", connection.where_);
+    domains::conversations(&connection.client).await
+}
