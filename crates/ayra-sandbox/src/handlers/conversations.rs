@@ -116,7 +116,7 @@ struct Event<'a> {
 }
 
 fn event_id(conv: &str, tag: &str) -> String {
-    // FNV-1a: stable ids across connections.
+    // FNV-1a, then a mixer: stable ids across connections.
     let mut h: u64 = 0xcbf29ce484222325;
     for b in conv.bytes().chain([0u8]).chain(tag.bytes()) {
         h ^= u64::from(b);
@@ -124,11 +124,10 @@ fn event_id(conv: &str, tag: &str) -> String {
     }
     let mut id = String::from("evt_");
     for _ in 0..12 {
+        h ^= h >> 31;
+        h = h.wrapping_mul(0x9e3779b97f4a7c15);
+        h ^= h >> 29;
         id.push(crate::state::BASE62[(h % 62) as usize] as char);
-        h /= 62;
-        if h == 0 {
-            h = 0x9e3779b97f4a7c15;
-        }
     }
     id
 }
