@@ -724,12 +724,7 @@ async fn truncate(resp: Response<RespBody>) -> Response<RespBody> {
         // Stream bodies: the first chunk, then the connection breaks.
         let mut stream = body.into_data_stream();
         let first = stream.next().await;
-        let frames = futures::stream::iter(
-            first
-                .into_iter()
-                .map(|r| r.map(Frame::data))
-                .chain(std::iter::once(Err::<Frame<Bytes>, BoxError>(Box::new(Truncated)))),
-        );
+        let frames = futures::stream::iter(first.into_iter().map(|r| r.map(Frame::data))).chain(broken());
         return Response::from_parts(parts, StreamBody::new(frames).boxed_unsync());
     }
     let bytes = match body.collect().await {
@@ -740,9 +735,15 @@ async fn truncate(resp: Response<RespBody>) -> Response<RespBody> {
     if let Ok(v) = HeaderValue::from_str(&bytes.len().max(1).to_string()) {
         parts.headers.insert(header::CONTENT_LENGTH, v);
     }
-    let frames = futures::stream::iter(vec![
-        Ok(Frame::data(half)),
-        Err::<Frame<Bytes>, BoxError>(Box::new(Truncated)),
-    ]);
+    let frames = futures::stream::iter(vec![Ok(Frame::data(half))]).chain(broken());
     Response::from_parts(parts, StreamBody::new(frames).boxed_unsync())
+}
+
+/// After a pause (so that what was sent so far is flushed), the body fails and
+/// the connection is closed.
+fn broken() -> impl futures::Stream<Item = Result<Frame<Bytes>, BoxError>> {
+    futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err::<Frame<Bytes>, BoxError>(Box::new(Truncated))
+    })
 }
