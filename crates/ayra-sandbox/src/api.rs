@@ -184,7 +184,10 @@ impl Ctx {
 
     /// A `{data, meta}` envelope.
     pub fn ok(&self, status: u16, data: Value) -> ApiResult {
-        Ok(Reply::json(status, &json!({"data": data, "meta": self.meta()})))
+        Ok(Reply::json(
+            status,
+            &json!({"data": data, "meta": self.meta()}),
+        ))
     }
 
     /// The first value of a query parameter.
@@ -224,8 +227,9 @@ impl Ctx {
                 "A JSON request body is required for this operation.",
             ));
         }
-        serde_json::from_slice::<Value>(&self.body)
-            .map_err(|e| ApiError::invalid_json(format!("The request body is not valid JSON: {e}.")))
+        serde_json::from_slice::<Value>(&self.body).map_err(|e| {
+            ApiError::invalid_json(format!("The request body is not valid JSON: {e}."))
+        })
     }
 
     // ---- query parameters -------------------------------------------------
@@ -267,7 +271,9 @@ impl Ctx {
             Some(v) if crate::validate::is_id(v, prefix) => Ok(Some(v.to_string())),
             Some(v) => Err(ApiError::invalid_param(
                 name,
-                format!("The '{name}' parameter must be an id starting with '{prefix}_'; got '{v}'."),
+                format!(
+                    "The '{name}' parameter must be an id starting with '{prefix}_'; got '{v}'."
+                ),
             )),
         }
     }
@@ -299,7 +305,9 @@ impl Ctx {
                 Ok(n) if n >= min && n <= max => Ok(Some(n)),
                 _ => Err(ApiError::invalid_param(
                     name,
-                    format!("The '{name}' parameter must be an integer from {min} to {max}; got '{v}'."),
+                    format!(
+                        "The '{name}' parameter must be an integer from {min} to {max}; got '{v}'."
+                    ),
                 )),
             },
         }
@@ -323,7 +331,9 @@ impl Ctx {
                 _ => {
                     return Err(ApiError::invalid_param(
                         "per_page",
-                        format!("The 'per_page' parameter must be an integer from 1 to 100; got '{v}'."),
+                        format!(
+                            "The 'per_page' parameter must be an integer from 1 to 100; got '{v}'."
+                        ),
                     ));
                 }
             },
@@ -340,7 +350,10 @@ impl Ctx {
             Vec::new()
         } else {
             let end = start.saturating_add(pr.per_page).min(total);
-            items[start as usize..end as usize].iter().map(render).collect()
+            items[start as usize..end as usize]
+                .iter()
+                .map(render)
+                .collect()
         };
         let last = total_pages.max(1);
         let link = |p: u64| Value::String(self.page_link(p, pr.per_page));

@@ -42,25 +42,82 @@ const LAST: &[&str] = &[
     "Kowalski", "Okafor",
 ];
 const TAGS: &[&str] = &[
-    "patient", "vip", "lead", "new", "follow_up", "newsletter", "returning", "insurance_pending",
+    "patient",
+    "vip",
+    "lead",
+    "new",
+    "follow_up",
+    "newsletter",
+    "returning",
+    "insurance_pending",
 ];
-const INSURERS: &[&str] = &["MGEN", "AXA", "Allianz", "Harmonie", "Aetna", "Cigna", "Blue Cross"];
-const SERVICES: &[&str] = &["cleaning", "check-up", "whitening", "filling", "consultation", "X-ray"];
+const INSURERS: &[&str] = &[
+    "MGEN",
+    "AXA",
+    "Allianz",
+    "Harmonie",
+    "Aetna",
+    "Cigna",
+    "Blue Cross",
+];
+const SERVICES: &[&str] = &[
+    "cleaning",
+    "check-up",
+    "whitening",
+    "filling",
+    "consultation",
+    "X-ray",
+];
 const DAYS: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"];
 const TIMES: &[&str] = &["9 am", "10:30", "11 am", "2 pm", "3:30", "4 pm"];
 
 /// (name, voice, language, business)
 const AGENTS: &[(&str, &str, &str, &str)] = &[
-    ("After-hours Answering Service", "voice_kai06", "en-US", "Lumiere Dental"),
-    ("Sales Qualifier", "voice_noah03", "en-GB", "Brightside Solar"),
-    ("Appointment Reminder", "voice_ava", "en-US", "Lumiere Dental"),
-    ("Customer Support Line", "voice_wren09", "en-AU", "Koala Internet"),
-    ("Clinic Reception Lyon", "voice_camille05", "fr-FR", "Clinique des Terreaux"),
-    ("Billing Assistant", "voice_aria01", "en-US", "Lumiere Dental"),
+    (
+        "After-hours Answering Service",
+        "voice_kai06",
+        "en-US",
+        "Lumiere Dental",
+    ),
+    (
+        "Sales Qualifier",
+        "voice_noah03",
+        "en-GB",
+        "Brightside Solar",
+    ),
+    (
+        "Appointment Reminder",
+        "voice_ava",
+        "en-US",
+        "Lumiere Dental",
+    ),
+    (
+        "Customer Support Line",
+        "voice_wren09",
+        "en-AU",
+        "Koala Internet",
+    ),
+    (
+        "Clinic Reception Lyon",
+        "voice_camille05",
+        "fr-FR",
+        "Clinique des Terreaux",
+    ),
+    (
+        "Billing Assistant",
+        "voice_aria01",
+        "en-US",
+        "Lumiere Dental",
+    ),
     ("Survey Caller", "voice_sofia04", "es-ES", "Encuestas Sol"),
 ];
 
-fn dialogue(rng: &mut StdRng, outcome: &str, name: &str, business: &str) -> Vec<(&'static str, String)> {
+fn dialogue(
+    rng: &mut StdRng,
+    outcome: &str,
+    name: &str,
+    business: &str,
+) -> Vec<(&'static str, String)> {
     let service = pick(rng, SERVICES);
     let day = pick(rng, DAYS);
     let time = pick(rng, TIMES);
@@ -69,45 +126,120 @@ fn dialogue(rng: &mut StdRng, outcome: &str, name: &str, business: &str) -> Vec<
     match outcome {
         "appointment_booked" => vec![
             ("agent", greet),
-            ("contact", format!("Hi, this is {name}. I'd like to book a {service}, please.")),
-            ("agent", format!("Of course, {name}. I have {day} at {time}. Does that work for you?")),
-            ("contact", s(pick(rng, &["Perfect, thank you.", "That works, great.", "Yes, that's good."]))),
-            ("agent", s("You're all set. We'll send you a confirmation by text. Anything else?")),
-            ("contact", s(pick(rng, &["No, that's all. Thanks!", "No thanks, have a nice day.", "That's wonderful, bye!"]))),
+            (
+                "contact",
+                format!("Hi, this is {name}. I'd like to book a {service}, please."),
+            ),
+            (
+                "agent",
+                format!("Of course, {name}. I have {day} at {time}. Does that work for you?"),
+            ),
+            (
+                "contact",
+                s(pick(
+                    rng,
+                    &[
+                        "Perfect, thank you.",
+                        "That works, great.",
+                        "Yes, that's good.",
+                    ],
+                )),
+            ),
+            (
+                "agent",
+                s("You're all set. We'll send you a confirmation by text. Anything else?"),
+            ),
+            (
+                "contact",
+                s(pick(
+                    rng,
+                    &[
+                        "No, that's all. Thanks!",
+                        "No thanks, have a nice day.",
+                        "That's wonderful, bye!",
+                    ],
+                )),
+            ),
         ],
         "transferred" => vec![
             ("agent", greet),
-            ("contact", s(pick(rng, &[
-                "I have a problem with my last invoice, it's wrong.",
-                "I've been waiting for a refund for weeks, this is frustrating.",
-                "I need to talk to someone about a complaint.",
-            ]))),
-            ("agent", s("I'm sorry to hear that. Let me transfer you to a colleague who can help.")),
-            ("contact", s(pick(rng, &["Okay.", "Fine, thanks.", "Please hurry, I'm annoyed."]))),
+            (
+                "contact",
+                s(pick(
+                    rng,
+                    &[
+                        "I have a problem with my last invoice, it's wrong.",
+                        "I've been waiting for a refund for weeks, this is frustrating.",
+                        "I need to talk to someone about a complaint.",
+                    ],
+                )),
+            ),
+            (
+                "agent",
+                s("I'm sorry to hear that. Let me transfer you to a colleague who can help."),
+            ),
+            (
+                "contact",
+                s(pick(
+                    rng,
+                    &["Okay.", "Fine, thanks.", "Please hurry, I'm annoyed."],
+                )),
+            ),
         ],
         "voicemail" => vec![(
             "agent",
-            format!("Hi {name}, this is {business} calling about your {service}. Please call us back. Thank you!"),
+            format!(
+                "Hi {name}, this is {business} calling about your {service}. Please call us back. Thank you!"
+            ),
         )],
         "abandoned" => vec![
             ("agent", greet),
-            ("contact", s(pick(rng, &["Hello? ...", "Sorry, wrong number.", "Ugh, never mind."]))),
+            (
+                "contact",
+                s(pick(
+                    rng,
+                    &["Hello? ...", "Sorry, wrong number.", "Ugh, never mind."],
+                )),
+            ),
         ],
         _ => vec![
             ("agent", greet),
-            ("contact", s(pick(rng, &[
-                "Hi, what are your opening hours on Saturday?",
-                "Hello, do you accept my insurance?",
-                "Hi, where exactly is your office?",
-                "Can you tell me how much a cleaning costs?",
-            ]))),
-            ("agent", s(pick(rng, &[
-                "We are open from 9 am to 1 pm on Saturdays.",
-                "Yes, we work with most insurers, including yours.",
-                "We're at 12 rue de la Paix, on the second floor.",
-                "A standard cleaning is 80 euros.",
-            ]))),
-            ("contact", s(pick(rng, &["Great, thanks a lot!", "Good to know, thank you.", "Okay, thanks.", "That's helpful, thanks!"]))),
+            (
+                "contact",
+                s(pick(
+                    rng,
+                    &[
+                        "Hi, what are your opening hours on Saturday?",
+                        "Hello, do you accept my insurance?",
+                        "Hi, where exactly is your office?",
+                        "Can you tell me how much a cleaning costs?",
+                    ],
+                )),
+            ),
+            (
+                "agent",
+                s(pick(
+                    rng,
+                    &[
+                        "We are open from 9 am to 1 pm on Saturdays.",
+                        "Yes, we work with most insurers, including yours.",
+                        "We're at 12 rue de la Paix, on the second floor.",
+                        "A standard cleaning is 80 euros.",
+                    ],
+                )),
+            ),
+            (
+                "contact",
+                s(pick(
+                    rng,
+                    &[
+                        "Great, thanks a lot!",
+                        "Good to know, thank you.",
+                        "Okay, thanks.",
+                        "That's helpful, thanks!",
+                    ],
+                )),
+            ),
         ],
     }
 }
@@ -168,10 +300,19 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
                 status: status.into(),
                 voice_id: voice.to_string(),
                 language: lang.to_string(),
-                prompt: format!("You are the {name} of {business}. Be brief, friendly and accurate."),
-                first_message: Some(format!("Hello, thanks for calling {business}. How can I help you today?")),
+                prompt: format!(
+                    "You are the {name} of {business}. Be brief, friendly and accurate."
+                ),
+                first_message: Some(format!(
+                    "Hello, thanks for calling {business}. How can I help you today?"
+                )),
                 phone_number: Some(number.clone()),
-                timezone: if *lang == "fr-FR" { "Europe/Paris" } else { "America/New_York" }.into(),
+                timezone: if *lang == "fr-FR" {
+                    "Europe/Paris"
+                } else {
+                    "America/New_York"
+                }
+                .into(),
                 max_call_duration_seconds: 1200,
                 created_at: created,
                 updated_at: created,
@@ -214,7 +355,10 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
             let y = rng.random_range(1945..2006);
             let m = rng.random_range(1..13);
             let d = rng.random_range(1..29);
-            custom.insert("date_of_birth".into(), json!(format!("{y:04}-{m:02}-{d:02}")));
+            custom.insert(
+                "date_of_birth".into(),
+                json!(format!("{y:04}-{m:02}-{d:02}")),
+            );
         }
         if rng.random_bool(0.5) {
             custom.insert("newsletter".into(), json!(rng.random_bool(0.6)));
@@ -223,7 +367,10 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
             custom.insert("loyalty_points".into(), json!(rng.random_range(0..2000)));
         }
         // Spread over the last 180 days, in creation order.
-        let created = ago(now, 180 * day - (n as i64 * 180 * day / DEMO_CONTACTS as i64) + rng.random_range(0..3600));
+        let created = ago(
+            now,
+            180 * day - (n as i64 * 180 * day / DEMO_CONTACTS as i64) + rng.random_range(0..3600),
+        );
         let seq = st.next_seq();
         contacts.push((cid.clone(), first.clone(), ph.clone()));
         st.contacts.insert(
@@ -257,7 +404,11 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
     let mut booked: Vec<(String, Option<String>, DateTime<Utc>)> = Vec::new();
     for n in 0..DEMO_CONVERSATIONS {
         let cid = id(&mut rng, "conv");
-        let agent = &agents[if rng.random_bool(0.35) { 0 } else { rng.random_range(0..agents.len()) }];
+        let agent = &agents[if rng.random_bool(0.35) {
+            0
+        } else {
+            rng.random_range(0..agents.len())
+        }];
         let contact = rng
             .random_bool(0.75)
             .then(|| contacts[rng.random_range(0..contacts.len())].clone());
@@ -270,7 +421,8 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
             }
             w -= weight;
         }
-        let direction = if outcome == "voicemail" || outcome == "no_answer" || rng.random_bool(0.2) {
+        let direction = if outcome == "voicemail" || outcome == "no_answer" || rng.random_bool(0.2)
+        {
             "outbound"
         } else {
             "inbound"
@@ -278,11 +430,17 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
         // Business-hours-ish start times.
         let days_ago = rng.random_range(0..90i64);
         let base = now.date_naive().and_time(NaiveTime::MIN).and_utc();
-        let mut started = plus(ago(base, days_ago * day), rng.random_range(7 * 3600..20 * 3600));
+        let mut started = plus(
+            ago(base, days_ago * day),
+            rng.random_range(7 * 3600..20 * 3600),
+        );
         if started > ago(now, 900) {
             started = ago(now, 900 + rng.random_range(0..3 * 3600));
         }
-        let name = contact.as_ref().map(|c| c.1.clone()).unwrap_or_else(|| "there".into());
+        let name = contact
+            .as_ref()
+            .map(|c| c.1.clone())
+            .unwrap_or_else(|| "there".into());
         let other = contact
             .as_ref()
             .and_then(|c| c.2.clone())
@@ -301,7 +459,11 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
             }
         };
         let last_ms = segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
-        let duration = if segments.is_empty() { 0 } else { last_ms / 1000 + rng.random_range(2..40) };
+        let duration = if segments.is_empty() {
+            0
+        } else {
+            last_ms / 1000 + rng.random_range(2..40)
+        };
         let mut actions = Vec::new();
         if let Some(c) = &contact
             && !segments.is_empty()
@@ -331,7 +493,8 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
             "failed" => "The call could not be connected.".to_string(),
             _ => format!("Answered {name}'s question."),
         };
-        let has_recording = status == "completed" && outcome != "voicemail" || (outcome == "voicemail" && rng.random_bool(0.5));
+        let has_recording = status == "completed" && outcome != "voicemail"
+            || (outcome == "voicemail" && rng.random_bool(0.5));
         let seq = st.next_seq();
         let metrics = metrics(&segments);
         st.conversations.insert(
@@ -416,19 +579,31 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
             };
             let slot = Duration::minutes(cal.slot_duration_minutes);
             let mut t = open;
-            let per_day = if cal.id == FIXTURES.calendar_always_open { 2 } else { 4 };
+            let per_day = if cal.id == FIXTURES.calendar_always_open {
+                2
+            } else {
+                4
+            };
             let mut made = 0;
             while let Some(e) = t.checked_add_signed(slot) {
                 if e > close || made >= per_day {
                     break;
                 }
-                if rng.random_bool(0.12) && !taken.iter().any(|(c, s, en)| *c == cal.id && *s < e && t < *en) {
+                if rng.random_bool(0.12)
+                    && !taken
+                        .iter()
+                        .any(|(c, s, en)| *c == cal.id && *s < e && t < *en)
+                {
                     let aid = id(&mut rng, "apt");
                     let contact = rng
                         .random_bool(0.85)
                         .then(|| contacts[rng.random_range(0..contacts.len())].0.clone());
                     let status = if e < now {
-                        if rng.random_bool(0.9) { "completed" } else { "cancelled" }
+                        if rng.random_bool(0.9) {
+                            "completed"
+                        } else {
+                            "cancelled"
+                        }
                     } else if rng.random_bool(0.1) {
                         "cancelled"
                     } else {
@@ -448,7 +623,8 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
                             end: e,
                             status,
                             series_id: None,
-                            cancellation_reason: (status == "cancelled").then(|| "Rescheduled by the contact.".to_string()),
+                            cancellation_reason: (status == "cancelled")
+                                .then(|| "Rescheduled by the contact.".to_string()),
                             created_at: created,
                             updated_at: created,
                             seq,
@@ -510,7 +686,11 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
                 id: xid,
                 workflow_id: wid,
                 input,
-                result: if fail { Value::Null } else { json!({"steps_completed": 1}) },
+                result: if fail {
+                    Value::Null
+                } else {
+                    json!({"steps_completed": 1})
+                },
                 error: if fail {
                     "Step 1 failed: the provider timed out.".into()
                 } else {

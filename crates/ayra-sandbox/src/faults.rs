@@ -64,7 +64,10 @@ impl Faults {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Directive {
     /// Answer with this status (4xx/5xx) and the error envelope, before the operation runs.
-    Status { status: u16, retry_after: Option<u64> },
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
     /// Close the connection without a response, after the operation ran.
     Drop,
     /// Send the headers and part of the body, after the operation ran.
@@ -104,10 +107,10 @@ pub(crate) fn parse_header(v: &str) -> Result<Vec<Directive>, String> {
             let mut retry_after = None;
             for (k, v) in &params {
                 if k == "retry-after" {
-                    retry_after = Some(
-                        v.parse::<u64>()
-                            .map_err(|_| format!("invalid retry-after '{v}' (seconds expected)"))?,
-                    );
+                    retry_after =
+                        Some(v.parse::<u64>().map_err(|_| {
+                            format!("invalid retry-after '{v}' (seconds expected)")
+                        })?);
                 } else {
                     return Err(format!("unknown parameter '{k}'"));
                 }
@@ -115,7 +118,10 @@ pub(crate) fn parse_header(v: &str) -> Result<Vec<Directive>, String> {
             if status == 429 && retry_after.is_none() {
                 retry_after = Some(1);
             }
-            Directive::Status { status, retry_after }
+            Directive::Status {
+                status,
+                retry_after,
+            }
         } else {
             return Err(format!(
                 "unknown fault '{part}' (expected a status such as 503 or '429;retry-after=1', 'drop', 'truncate' or 'latency=<ms>')"
@@ -137,19 +143,31 @@ mod tests {
     fn parses() {
         assert_eq!(
             parse_header("503").unwrap(),
-            vec![Directive::Status { status: 503, retry_after: None }]
+            vec![Directive::Status {
+                status: 503,
+                retry_after: None
+            }]
         );
         assert_eq!(
             parse_header("429;retry-after=3").unwrap(),
-            vec![Directive::Status { status: 429, retry_after: Some(3) }]
+            vec![Directive::Status {
+                status: 429,
+                retry_after: Some(3)
+            }]
         );
         assert_eq!(
             parse_header("429").unwrap(),
-            vec![Directive::Status { status: 429, retry_after: Some(1) }]
+            vec![Directive::Status {
+                status: 429,
+                retry_after: Some(1)
+            }]
         );
         assert_eq!(
             parse_header("latency=200, drop").unwrap(),
-            vec![Directive::Latency(Duration::from_millis(200)), Directive::Drop]
+            vec![
+                Directive::Latency(Duration::from_millis(200)),
+                Directive::Drop
+            ]
         );
         assert_eq!(parse_header("TRUNCATE").unwrap(), vec![Directive::Truncate]);
         assert!(parse_header("200").is_err());

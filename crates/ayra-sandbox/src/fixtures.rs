@@ -116,7 +116,8 @@ pub const FIXTURES: Fixtures = Fixtures {
 };
 
 pub(crate) fn ago(now: DateTime<Utc>, secs: i64) -> DateTime<Utc> {
-    now.checked_sub_signed(Duration::seconds(secs)).unwrap_or(now)
+    now.checked_sub_signed(Duration::seconds(secs))
+        .unwrap_or(now)
 }
 
 pub(crate) fn plus(t: DateTime<Utc>, secs: i64) -> DateTime<Utc> {
@@ -216,10 +217,25 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
 
     // Custom fields.
     for (i, (id, key, label, kind)) in [
-        ("cf_1aB2c3D4", f.custom_field_text, "Insurance provider", "text"),
+        (
+            "cf_1aB2c3D4",
+            f.custom_field_text,
+            "Insurance provider",
+            "text",
+        ),
         ("cf_5eF6g7H8", f.custom_field_date, "Date of birth", "date"),
-        ("cf_9iJ0k1L2", f.custom_field_boolean, "Newsletter opt-in", "boolean"),
-        ("cf_3mN4o5P6", f.custom_field_number, "Loyalty points", "number"),
+        (
+            "cf_9iJ0k1L2",
+            f.custom_field_boolean,
+            "Newsletter opt-in",
+            "boolean",
+        ),
+        (
+            "cf_3mN4o5P6",
+            f.custom_field_number,
+            "Loyalty points",
+            "number",
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -234,7 +250,14 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
     }
 
     // Agents.
-    let agent = |st: &mut State, id: &str, name: &str, status: &str, voice: &str, lang: &str, phone: Option<&str>, created: i64| {
+    let agent = |st: &mut State,
+                 id: &str,
+                 name: &str,
+                 status: &str,
+                 voice: &str,
+                 lang: &str,
+                 phone: Option<&str>,
+                 created: i64| {
         let seq = st.next_seq();
         let (prompt, first) = if lang == "fr-FR" {
             (
@@ -252,8 +275,9 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
             Agent {
                 id: id.into(),
                 name: name.into(),
-                description: (status == "active")
-                    .then(|| "Answers inbound calls for the Paris clinic and books appointments.".to_string()),
+                description: (status == "active").then(|| {
+                    "Answers inbound calls for the Paris clinic and books appointments.".to_string()
+                }),
                 status: status.into(),
                 voice_id: voice.into(),
                 language: lang.into(),
@@ -268,12 +292,47 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
             },
         );
     };
-    agent(st, f.agent_active, "Front Desk Receptionist", "active", "voice_aria01", "en-US", Some(f.agent_active_phone), 150 * day);
-    agent(st, f.agent_disabled, "Outbound Reminder Caller", "disabled", "voice_leo02", "fr-FR", None, 140 * day);
-    agent(st, f.agent_archived, "Legacy IVR Agent", "archived", "voice_noah03", "en-US", None, 300 * day);
+    agent(
+        st,
+        f.agent_active,
+        "Front Desk Receptionist",
+        "active",
+        "voice_aria01",
+        "en-US",
+        Some(f.agent_active_phone),
+        150 * day,
+    );
+    agent(
+        st,
+        f.agent_disabled,
+        "Outbound Reminder Caller",
+        "disabled",
+        "voice_leo02",
+        "fr-FR",
+        None,
+        140 * day,
+    );
+    agent(
+        st,
+        f.agent_archived,
+        "Legacy IVR Agent",
+        "archived",
+        "voice_noah03",
+        "en-US",
+        None,
+        300 * day,
+    );
 
     // Contacts.
-    let contact = |st: &mut State, id: &str, first: &str, last: Option<&str>, email: Option<&str>, phone: Option<&str>, tags: &[&str], custom: Value, created: i64| {
+    let contact = |st: &mut State,
+                   id: &str,
+                   first: &str,
+                   last: Option<&str>,
+                   email: Option<&str>,
+                   phone: Option<&str>,
+                   tags: &[&str],
+                   custom: Value,
+                   created: i64| {
         let seq = st.next_seq();
         st.contacts.insert(
             id.into(),
@@ -302,7 +361,17 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
         json!({"insurance_provider": "MGEN", "date_of_birth": "1988-04-12", "newsletter": true, "loyalty_points": 120}),
         120 * day,
     );
-    contact(st, f.contact_phone_only, "Jordan", None, None, Some("+14155550199"), &[], json!({}), 100 * day);
+    contact(
+        st,
+        f.contact_phone_only,
+        "Jordan",
+        None,
+        None,
+        Some("+14155550199"),
+        &[],
+        json!({}),
+        100 * day,
+    );
     contact(
         st,
         f.contact_email_only,
@@ -317,11 +386,18 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
 
     // Calendar days.
     let today_paris = now.with_timezone(&chrono_tz::Europe::Paris).date_naive();
-    let monday = next_weekday(today_paris.checked_add_signed(Duration::days(2)).unwrap_or(today_paris), Weekday::Mon);
+    let monday = next_weekday(
+        today_paris
+            .checked_add_signed(Duration::days(2))
+            .unwrap_or(today_paris),
+        Weekday::Mon,
+    );
     let wednesday = next_weekday(monday, Weekday::Wed);
     let tuesday = next_weekday(monday, Weekday::Tue);
     let last_friday = next_weekday(
-        today_paris.checked_sub_signed(Duration::days(14)).unwrap_or(today_paris),
+        today_paris
+            .checked_sub_signed(Duration::days(14))
+            .unwrap_or(today_paris),
         Weekday::Fri,
     );
 
@@ -342,16 +418,44 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
         true,
         Some("Caller asked for a cleaning appointment; booked for Monday at 14:00."),
         segs(&[
-            ("agent", "Hello, thanks for calling Lumiere Dental. How can I help you today?", 0, 3900),
-            ("contact", "Hi, I'd like to book a cleaning next week.", 4300, 6800),
-            ("agent", "Of course. I have Monday at 2 pm. Does that work for you?", 7200, 11100),
+            (
+                "agent",
+                "Hello, thanks for calling Lumiere Dental. How can I help you today?",
+                0,
+                3900,
+            ),
+            (
+                "contact",
+                "Hi, I'd like to book a cleaning next week.",
+                4300,
+                6800,
+            ),
+            (
+                "agent",
+                "Of course. I have Monday at 2 pm. Does that work for you?",
+                7200,
+                11100,
+            ),
             ("contact", "Perfect, thank you.", 11600, 12700),
-            ("agent", "You're all set. We'll text you a confirmation. Anything else?", 13200, 17000),
+            (
+                "agent",
+                "You're all set. We'll text you a confirmation. Anything else?",
+                13200,
+                17000,
+            ),
             ("contact", "No, that's great. Thanks, bye!", 17400, 19000),
         ]),
         vec![
-            AgentAction { at_ms: 5000, action: "lookup_contact", details: json!({"contact_id": f.contact}) },
-            AgentAction { at_ms: 12900, action: "book_appointment", details: json!({"appointment_id": f.appointment}) },
+            AgentAction {
+                at_ms: 5000,
+                action: "lookup_contact",
+                details: json!({"contact_id": f.contact}),
+            },
+            AgentAction {
+                at_ms: 12900,
+                action: "book_appointment",
+                details: json!({"appointment_id": f.appointment}),
+            },
         ],
         None,
     );
@@ -370,9 +474,24 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
         true,
         Some("Caller asked for the opening hours."),
         segs(&[
-            ("agent", "Hello, thanks for calling Lumiere Dental. How can I help you today?", 0, 3800),
-            ("contact", "Hi, what are your opening hours on Saturday?", 4200, 6900),
-            ("agent", "We are open from 9 am to 1 pm on Saturdays.", 7300, 10100),
+            (
+                "agent",
+                "Hello, thanks for calling Lumiere Dental. How can I help you today?",
+                0,
+                3800,
+            ),
+            (
+                "contact",
+                "Hi, what are your opening hours on Saturday?",
+                4200,
+                6900,
+            ),
+            (
+                "agent",
+                "We are open from 9 am to 1 pm on Saturdays.",
+                7300,
+                10100,
+            ),
             ("contact", "Great, thanks a lot!", 10500, 11800),
         ]),
         vec![],
@@ -393,10 +512,24 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
         false,
         None,
         segs(&[
-            ("agent", "Hello, thanks for calling Lumiere Dental. How can I help you today?", 0, 3900),
-            ("contact", "Hi, I'm calling to move my appointment.", 4200, 7000),
+            (
+                "agent",
+                "Hello, thanks for calling Lumiere Dental. How can I help you today?",
+                0,
+                3900,
+            ),
+            (
+                "contact",
+                "Hi, I'm calling to move my appointment.",
+                4200,
+                7000,
+            ),
         ]),
-        vec![AgentAction { at_ms: 11900, action: "lookup_contact", details: json!({"contact_id": null}) }],
+        vec![AgentAction {
+            at_ms: 11900,
+            action: "lookup_contact",
+            details: json!({"contact_id": null}),
+        }],
         Some(Planned {
             outcome: "resolved",
             summary: "Caller asked to move an appointment; moved to Thursday at 10:00.".into(),
@@ -404,7 +537,12 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
             pending: segs(&[
                 ("agent", "Sure, can I have your name please?", 7400, 9800),
                 ("contact", "It's Dominique Laurent.", 10200, 11800),
-                ("agent", "Thanks Dominique, I've moved it to Thursday at 10 am. Anything else?", 12300, 16900),
+                (
+                    "agent",
+                    "Thanks Dominique, I've moved it to Thursday at 10 am. Anything else?",
+                    12300,
+                    16900,
+                ),
                 ("contact", "No, thank you, that's perfect.", 17300, 18900),
             ]),
         }),
@@ -430,7 +568,12 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
             summary: "Confirmed tomorrow's appointment with Jordan.".into(),
             has_recording: true,
             pending: segs(&[
-                ("agent", "Hi Jordan, this is Ava from Lumiere Dental, calling to confirm your appointment tomorrow at 9.", 0, 5200),
+                (
+                    "agent",
+                    "Hi Jordan, this is Ava from Lumiere Dental, calling to confirm your appointment tomorrow at 9.",
+                    0,
+                    5200,
+                ),
                 ("contact", "Yes, I'll be there, thanks.", 5600, 7100),
                 ("agent", "Great, see you tomorrow!", 7500, 8900),
             ]),
@@ -479,7 +622,16 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
     );
 
     // Appointments.
-    let apt = |st: &mut State, id: &str, cal: &str, contact: Option<&str>, title: &str, start: DateTime<Utc>, mins: i64, status: &'static str, series: Option<&str>, created: DateTime<Utc>| {
+    let apt = |st: &mut State,
+               id: &str,
+               cal: &str,
+               contact: Option<&str>,
+               title: &str,
+               start: DateTime<Utc>,
+               mins: i64,
+               status: &'static str,
+               series: Option<&str>,
+               created: DateTime<Utc>| {
         let seq = st.next_seq();
         st.appointments.insert(
             id.into(),
@@ -494,26 +646,82 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
                 end: plus(start, mins * 60),
                 status,
                 series_id: series.map(str::to_string),
-                cancellation_reason: (status == "cancelled").then(|| "Patient is travelling.".to_string()),
+                cancellation_reason: (status == "cancelled")
+                    .then(|| "Patient is travelling.".to_string()),
                 created_at: created,
                 updated_at: created,
                 seq,
             },
         );
     };
-    apt(st, f.appointment, f.calendar, Some(f.contact), "Dental cleaning", paris(monday, 14, 0), 30, "scheduled", None, plus(booked_start, 13));
-    let series_ids = [f.series_first_appointment, "apt_7zJ2kL5mN8", "apt_8aK3lM6nO9"];
+    apt(
+        st,
+        f.appointment,
+        f.calendar,
+        Some(f.contact),
+        "Dental cleaning",
+        paris(monday, 14, 0),
+        30,
+        "scheduled",
+        None,
+        plus(booked_start, 13),
+    );
+    let series_ids = [
+        f.series_first_appointment,
+        "apt_7zJ2kL5mN8",
+        "apt_8aK3lM6nO9",
+    ];
     for (i, id) in series_ids.into_iter().enumerate() {
         let d = wednesday
             .checked_add_signed(Duration::weeks(2 * i as i64))
             .unwrap_or(wednesday);
-        apt(st, id, f.calendar, Some(f.contact), "Orthodontic follow-up", paris(d, 10, 0), 30, "scheduled", Some(f.series), ago(now, 10 * day));
+        apt(
+            st,
+            id,
+            f.calendar,
+            Some(f.contact),
+            "Orthodontic follow-up",
+            paris(d, 10, 0),
+            30,
+            "scheduled",
+            Some(f.series),
+            ago(now, 10 * day),
+        );
     }
-    apt(st, f.appointment_cancelled, f.calendar, Some(f.contact_phone_only), "Check-up", paris(tuesday, 11, 0), 30, "cancelled", None, ago(now, 6 * day));
-    apt(st, f.appointment_completed, f.calendar, Some(f.contact), "Consultation", paris(last_friday, 9, 30), 30, "completed", None, ago(now, 30 * day));
+    apt(
+        st,
+        f.appointment_cancelled,
+        f.calendar,
+        Some(f.contact_phone_only),
+        "Check-up",
+        paris(tuesday, 11, 0),
+        30,
+        "cancelled",
+        None,
+        ago(now, 6 * day),
+    );
+    apt(
+        st,
+        f.appointment_completed,
+        f.calendar,
+        Some(f.contact),
+        "Consultation",
+        paris(last_friday, 9, 30),
+        30,
+        "completed",
+        None,
+        ago(now, 30 * day),
+    );
 
     // Workflows and executions.
-    let wf = |st: &mut State, id: &str, name: &str, desc: Option<&str>, status: &str, trigger: &str, steps: Value, created: i64| {
+    let wf = |st: &mut State,
+              id: &str,
+              name: &str,
+              desc: Option<&str>,
+              status: &str,
+              trigger: &str,
+              steps: Value,
+              created: i64| {
         let seq = st.next_seq();
         st.workflows.insert(
             id.into(),
@@ -553,7 +761,12 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
         json!([{"type": "http_request", "config": {"method": "POST", "url": "https://crm.example.com/hooks/leads"}}]),
         70 * day,
     );
-    let exec = |st: &mut State, id: &str, input: Value, result: Value, error: &str, created: DateTime<Utc>| {
+    let exec = |st: &mut State,
+                id: &str,
+                input: Value,
+                result: Value,
+                error: &str,
+                created: DateTime<Utc>| {
         let seq = st.next_seq();
         st.executions.insert(
             id.into(),
@@ -639,7 +852,9 @@ pub(crate) fn seed_jobs(st: &mut State, now: DateTime<Utc>) {
         },
     );
     let filters = obj(json!({"agent_id": f.agent_active}));
-    if let Ok((rows, content)) = crate::handlers::analytics::render_export(st, "conversations", "csv", &filters) {
+    if let Ok((rows, content)) =
+        crate::handlers::analytics::render_export(st, "conversations", "csv", &filters)
+    {
         st.exports.insert(
             f.export_succeeded.into(),
             Export {

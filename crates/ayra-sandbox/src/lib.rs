@@ -198,7 +198,8 @@ impl SandboxBuilder {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
         let now = Utc::now().trunc_subsecs(0);
-        let job = chrono::Duration::from_std(self.job_duration).unwrap_or(chrono::Duration::seconds(1));
+        let job =
+            chrono::Duration::from_std(self.job_duration).unwrap_or(chrono::Duration::seconds(1));
         let mut st = State::empty(self.demo_seed.unwrap_or_else(rand::random) ^ 0x5eed, job);
         st.voices = reference::voices();
         st.timezones = reference::timezones();

@@ -26,7 +26,8 @@ Options:
 
 fn parse<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
     let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
-    v.parse().map_err(|_| format!("invalid value for {flag}: '{v}'"))
+    v.parse()
+        .map_err(|_| format!("invalid value for {flag}: '{v}'"))
 }
 
 fn rate(flag: &str, v: Option<String>) -> Result<f64, String> {
@@ -73,14 +74,20 @@ fn args() -> Result<Option<ayra_sandbox::SandboxBuilder>, String> {
             "--truncate-rate" => faults.truncate_rate = rate(&flag, value())?,
             "--latency-ms" => faults.latency = Duration::from_millis(parse(&flag, value())?),
             "--fault-seed" => faults.seed = parse(&flag, value())?,
-            "--job-duration-ms" => b = b.job_duration(Duration::from_millis(parse(&flag, value())?)),
+            "--job-duration-ms" => {
+                b = b.job_duration(Duration::from_millis(parse(&flag, value())?))
+            }
             "--rate-limit" => {
                 let v: String = parse(&flag, value())?;
                 let (n, secs) = v
                     .split_once('/')
                     .ok_or_else(|| format!("--rate-limit expects N/SECS, got '{v}'"))?;
-                let n: u32 = n.parse().map_err(|_| format!("invalid request count '{n}'"))?;
-                let secs: f64 = secs.parse().map_err(|_| format!("invalid window '{secs}'"))?;
+                let n: u32 = n
+                    .parse()
+                    .map_err(|_| format!("invalid request count '{n}'"))?;
+                let secs: f64 = secs
+                    .parse()
+                    .map_err(|_| format!("invalid window '{secs}'"))?;
                 if !(secs > 0.0 && secs < 86_400.0) {
                     return Err("the rate-limit window must be between 0 and 86400 seconds".into());
                 }

@@ -10,7 +10,10 @@ pub(crate) fn ser_ts<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S:
     s.serialize_str(&ts(*t))
 }
 
-pub(crate) fn ser_ts_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ser_ts_opt<S: Serializer>(
+    t: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => s.serialize_str(&ts(*t)),
         None => s.serialize_none(),
@@ -136,7 +139,9 @@ impl Conversation {
             .unwrap_or(now);
         let end = now.max(min_end);
         let end = end
-            .checked_sub_signed(Duration::nanoseconds(i64::from(end.timestamp_subsec_nanos())))
+            .checked_sub_signed(Duration::nanoseconds(i64::from(
+                end.timestamp_subsec_nanos(),
+            )))
             .unwrap_or(end);
         self.status = "completed";
         self.ended_at = Some(end);
@@ -172,12 +177,41 @@ fn round(x: f64, places: i32) -> f64 {
 }
 
 const POSITIVE: &[&str] = &[
-    "thank", "thanks", "great", "perfect", "wonderful", "excellent", "good", "happy", "love",
-    "appreciate", "helpful", "lovely", "awesome", "fantastic", "nice", "glad", "amazing",
+    "thank",
+    "thanks",
+    "great",
+    "perfect",
+    "wonderful",
+    "excellent",
+    "good",
+    "happy",
+    "love",
+    "appreciate",
+    "helpful",
+    "lovely",
+    "awesome",
+    "fantastic",
+    "nice",
+    "glad",
+    "amazing",
 ];
 const NEGATIVE: &[&str] = &[
-    "problem", "unhappy", "bad", "terrible", "frustrated", "frustrating", "wrong", "angry",
-    "complaint", "annoyed", "disappointed", "awful", "late", "never", "useless", "waiting",
+    "problem",
+    "unhappy",
+    "bad",
+    "terrible",
+    "frustrated",
+    "frustrating",
+    "wrong",
+    "angry",
+    "complaint",
+    "annoyed",
+    "disappointed",
+    "awful",
+    "late",
+    "never",
+    "useless",
+    "waiting",
 ];
 
 /// Contact sentiment in -1..=1 from a small lexicon.
@@ -226,7 +260,11 @@ pub(crate) fn metrics(segments: &[Segment]) -> ConvMetrics {
     }
     let talk = agent_ms + contact_ms;
     ConvMetrics {
-        talk_ratio: if talk == 0 { 0.0 } else { round(agent_ms as f64 / talk as f64, 2) },
+        talk_ratio: if talk == 0 {
+            0.0
+        } else {
+            round(agent_ms as f64 / talk as f64, 2)
+        },
         sentiment: sentiment(segments),
         interruptions,
         words_per_minute: if agent_ms == 0 {
@@ -351,7 +389,10 @@ impl JobClock {
     }
 
     /// (status, started_at, finished_at) at `now`.
-    pub fn at(&self, now: DateTime<Utc>) -> (&'static str, Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    pub fn at(
+        &self,
+        now: DateTime<Utc>,
+    ) -> (&'static str, Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
         if now >= self.finished() {
             let s = if self.fail { "failed" } else { "succeeded" };
             (s, Some(self.started()), Some(self.finished()))

@@ -22,21 +22,45 @@ const VOICES: &[(&str, &str, &str, &str)] = &[
 /// (IANA id, name, standard offset)
 pub(crate) const TIMEZONES: &[(&str, &str, &str)] = &[
     ("Africa/Cairo", "Eastern European Time (Cairo)", "+02:00"),
-    ("Africa/Johannesburg", "South Africa Standard Time (Johannesburg)", "+02:00"),
+    (
+        "Africa/Johannesburg",
+        "South Africa Standard Time (Johannesburg)",
+        "+02:00",
+    ),
     ("Africa/Lagos", "West Africa Time (Lagos)", "+01:00"),
     ("Africa/Nairobi", "East Africa Time (Nairobi)", "+03:00"),
     ("America/Anchorage", "Alaska Time (Anchorage)", "-09:00"),
-    ("America/Argentina/Buenos_Aires", "Argentina Time (Buenos Aires)", "-03:00"),
+    (
+        "America/Argentina/Buenos_Aires",
+        "Argentina Time (Buenos Aires)",
+        "-03:00",
+    ),
     ("America/Bogota", "Colombia Time (Bogota)", "-05:00"),
     ("America/Chicago", "Central Time (Chicago)", "-06:00"),
     ("America/Denver", "Mountain Time (Denver)", "-07:00"),
     ("America/Halifax", "Atlantic Time (Halifax)", "-04:00"),
-    ("America/Los_Angeles", "Pacific Time (Los Angeles)", "-08:00"),
-    ("America/Mexico_City", "Central Time (Mexico City)", "-06:00"),
+    (
+        "America/Los_Angeles",
+        "Pacific Time (Los Angeles)",
+        "-08:00",
+    ),
+    (
+        "America/Mexico_City",
+        "Central Time (Mexico City)",
+        "-06:00",
+    ),
     ("America/New_York", "Eastern Time (New York)", "-05:00"),
-    ("America/Phoenix", "Mountain Standard Time (Phoenix)", "-07:00"),
+    (
+        "America/Phoenix",
+        "Mountain Standard Time (Phoenix)",
+        "-07:00",
+    ),
     ("America/Sao_Paulo", "Brasilia Time (Sao Paulo)", "-03:00"),
-    ("America/St_Johns", "Newfoundland Time (St. John's)", "-03:30"),
+    (
+        "America/St_Johns",
+        "Newfoundland Time (St. John's)",
+        "-03:30",
+    ),
     ("America/Toronto", "Eastern Time (Toronto)", "-05:00"),
     ("America/Vancouver", "Pacific Time (Vancouver)", "-08:00"),
     ("Asia/Bangkok", "Indochina Time (Bangkok)", "+07:00"),
@@ -51,17 +75,49 @@ pub(crate) const TIMEZONES: &[(&str, &str, &str)] = &[
     ("Asia/Shanghai", "China Standard Time (Shanghai)", "+08:00"),
     ("Asia/Singapore", "Singapore Time", "+08:00"),
     ("Asia/Tokyo", "Japan Standard Time (Tokyo)", "+09:00"),
-    ("Atlantic/Reykjavik", "Greenwich Mean Time (Reykjavik)", "+00:00"),
-    ("Australia/Adelaide", "Australian Central Time (Adelaide)", "+09:30"),
-    ("Australia/Brisbane", "Australian Eastern Standard Time (Brisbane)", "+10:00"),
-    ("Australia/Perth", "Australian Western Time (Perth)", "+08:00"),
-    ("Australia/Sydney", "Australian Eastern Time (Sydney)", "+10:00"),
-    ("Europe/Amsterdam", "Central European Time (Amsterdam)", "+01:00"),
+    (
+        "Atlantic/Reykjavik",
+        "Greenwich Mean Time (Reykjavik)",
+        "+00:00",
+    ),
+    (
+        "Australia/Adelaide",
+        "Australian Central Time (Adelaide)",
+        "+09:30",
+    ),
+    (
+        "Australia/Brisbane",
+        "Australian Eastern Standard Time (Brisbane)",
+        "+10:00",
+    ),
+    (
+        "Australia/Perth",
+        "Australian Western Time (Perth)",
+        "+08:00",
+    ),
+    (
+        "Australia/Sydney",
+        "Australian Eastern Time (Sydney)",
+        "+10:00",
+    ),
+    (
+        "Europe/Amsterdam",
+        "Central European Time (Amsterdam)",
+        "+01:00",
+    ),
     ("Europe/Athens", "Eastern European Time (Athens)", "+02:00"),
     ("Europe/Berlin", "Central European Time (Berlin)", "+01:00"),
-    ("Europe/Brussels", "Central European Time (Brussels)", "+01:00"),
+    (
+        "Europe/Brussels",
+        "Central European Time (Brussels)",
+        "+01:00",
+    ),
     ("Europe/Dublin", "Irish Time (Dublin)", "+00:00"),
-    ("Europe/Helsinki", "Eastern European Time (Helsinki)", "+02:00"),
+    (
+        "Europe/Helsinki",
+        "Eastern European Time (Helsinki)",
+        "+02:00",
+    ),
     ("Europe/Istanbul", "Turkey Time (Istanbul)", "+03:00"),
     ("Europe/Lisbon", "Western European Time (Lisbon)", "+00:00"),
     ("Europe/London", "UK Time (London)", "+00:00"),
@@ -69,11 +125,19 @@ pub(crate) const TIMEZONES: &[(&str, &str, &str)] = &[
     ("Europe/Moscow", "Moscow Time", "+03:00"),
     ("Europe/Paris", "Central European Time (Paris)", "+01:00"),
     ("Europe/Rome", "Central European Time (Rome)", "+01:00"),
-    ("Europe/Stockholm", "Central European Time (Stockholm)", "+01:00"),
+    (
+        "Europe/Stockholm",
+        "Central European Time (Stockholm)",
+        "+01:00",
+    ),
     ("Europe/Warsaw", "Central European Time (Warsaw)", "+01:00"),
     ("Europe/Zurich", "Central European Time (Zurich)", "+01:00"),
     ("Pacific/Auckland", "New Zealand Time (Auckland)", "+12:00"),
-    ("Pacific/Honolulu", "Hawaii-Aleutian Time (Honolulu)", "-10:00"),
+    (
+        "Pacific/Honolulu",
+        "Hawaii-Aleutian Time (Honolulu)",
+        "-10:00",
+    ),
     ("UTC", "Coordinated Universal Time", "+00:00"),
 ];
 
@@ -103,7 +167,15 @@ pub(crate) fn timezones() -> Vec<TimezoneInfo> {
     v
 }
 
-fn calendar(id: &str, name: &str, tz: &str, slot: i64, start: &str, end: &str, days: &[u32]) -> Calendar {
+fn calendar(
+    id: &str,
+    name: &str,
+    tz: &str,
+    slot: i64,
+    start: &str,
+    end: &str,
+    days: &[u32],
+) -> Calendar {
     let (oh, om) = parse_hhmm(start).unwrap_or((9, 0));
     let (ch, cm) = parse_hhmm(end).unwrap_or((17, 0));
     Calendar {

@@ -78,76 +78,141 @@ pub(crate) fn route(method: &Method, segs: &[String]) -> Result<Matched, RouteEr
     let (table, params): (Table, Vec<(&'static str, &'static str, String)>) = match s.as_slice() {
         ["agents"] => (&[("GET", ListAgents), ("POST", CreateAgent)], vec![]),
         ["agents", id] => (
-            &[("GET", GetAgent), ("PATCH", UpdateAgent), ("DELETE", DeleteAgent)],
+            &[
+                ("GET", GetAgent),
+                ("PATCH", UpdateAgent),
+                ("DELETE", DeleteAgent),
+            ],
             vec![("agent_id", "agt", id.to_string())],
         ),
-        ["agents", id, "enable"] => (&[("POST", EnableAgent)], vec![("agent_id", "agt", id.to_string())]),
-        ["agents", id, "disable"] => (&[("POST", DisableAgent)], vec![("agent_id", "agt", id.to_string())]),
-        ["agents", id, "archive"] => (&[("POST", ArchiveAgent)], vec![("agent_id", "agt", id.to_string())]),
+        ["agents", id, "enable"] => (
+            &[("POST", EnableAgent)],
+            vec![("agent_id", "agt", id.to_string())],
+        ),
+        ["agents", id, "disable"] => (
+            &[("POST", DisableAgent)],
+            vec![("agent_id", "agt", id.to_string())],
+        ),
+        ["agents", id, "archive"] => (
+            &[("POST", ArchiveAgent)],
+            vec![("agent_id", "agt", id.to_string())],
+        ),
         ["voices"] => (&[("GET", ListVoices)], vec![]),
         ["timezones"] => (&[("GET", ListTimezones)], vec![]),
         ["conversations"] => (&[("GET", ListConversations)], vec![]),
-        ["conversations", id] => (&[("GET", GetConversation)], vec![("conversation_id", "conv", id.to_string())]),
-        ["conversations", id, "transcript"] => {
-            (&[("GET", GetTranscript)], vec![("conversation_id", "conv", id.to_string())])
-        }
-        ["conversations", id, "recording"] => {
-            (&[("GET", GetRecording)], vec![("conversation_id", "conv", id.to_string())])
-        }
-        ["conversations", id, "events"] => {
-            (&[("GET", StreamEvents)], vec![("conversation_id", "conv", id.to_string())])
-        }
+        ["conversations", id] => (
+            &[("GET", GetConversation)],
+            vec![("conversation_id", "conv", id.to_string())],
+        ),
+        ["conversations", id, "transcript"] => (
+            &[("GET", GetTranscript)],
+            vec![("conversation_id", "conv", id.to_string())],
+        ),
+        ["conversations", id, "recording"] => (
+            &[("GET", GetRecording)],
+            vec![("conversation_id", "conv", id.to_string())],
+        ),
+        ["conversations", id, "events"] => (
+            &[("GET", StreamEvents)],
+            vec![("conversation_id", "conv", id.to_string())],
+        ),
         ["conversations", id, "analytics"] => (
             &[("GET", GetConversationAnalytics)],
             vec![("conversation_id", "conv", id.to_string())],
         ),
         ["contacts"] => (&[("GET", ListContacts), ("POST", CreateContact)], vec![]),
         ["contacts", id] => (
-            &[("GET", GetContact), ("PATCH", UpdateContact), ("DELETE", DeleteContact)],
+            &[
+                ("GET", GetContact),
+                ("PATCH", UpdateContact),
+                ("DELETE", DeleteContact),
+            ],
             vec![("contact_id", "cnt", id.to_string())],
         ),
-        ["contacts", id, "tags"] => (&[("POST", AddContactTags)], vec![("contact_id", "cnt", id.to_string())]),
+        ["contacts", id, "tags"] => (
+            &[("POST", AddContactTags)],
+            vec![("contact_id", "cnt", id.to_string())],
+        ),
         ["contacts", id, "tags", tag] => (
             &[("DELETE", RemoveContactTag)],
-            vec![("contact_id", "cnt", id.to_string()), ("tag", "", tag.to_string())],
+            vec![
+                ("contact_id", "cnt", id.to_string()),
+                ("tag", "", tag.to_string()),
+            ],
         ),
-        ["contacts", id, "interactions"] => {
-            (&[("GET", ListInteractions)], vec![("contact_id", "cnt", id.to_string())])
-        }
-        ["custom-fields"] => (&[("GET", ListCustomFields), ("POST", CreateCustomField)], vec![]),
+        ["contacts", id, "interactions"] => (
+            &[("GET", ListInteractions)],
+            vec![("contact_id", "cnt", id.to_string())],
+        ),
+        ["custom-fields"] => (
+            &[("GET", ListCustomFields), ("POST", CreateCustomField)],
+            vec![],
+        ),
         ["calendars"] => (&[("GET", ListCalendars)], vec![]),
-        ["calendars", id] => (&[("GET", GetCalendar)], vec![("calendar_id", "cal", id.to_string())]),
-        ["calendars", id, "availability"] => {
-            (&[("GET", GetAvailability)], vec![("calendar_id", "cal", id.to_string())])
-        }
-        ["appointments"] => (&[("GET", ListAppointments), ("POST", CreateAppointment)], vec![]),
+        ["calendars", id] => (
+            &[("GET", GetCalendar)],
+            vec![("calendar_id", "cal", id.to_string())],
+        ),
+        ["calendars", id, "availability"] => (
+            &[("GET", GetAvailability)],
+            vec![("calendar_id", "cal", id.to_string())],
+        ),
+        ["appointments"] => (
+            &[("GET", ListAppointments), ("POST", CreateAppointment)],
+            vec![],
+        ),
         ["appointments", id] => (
             &[("GET", GetAppointment), ("PATCH", UpdateAppointment)],
             vec![("appointment_id", "apt", id.to_string())],
         ),
-        ["appointments", id, "cancel"] => {
-            (&[("POST", CancelAppointment)], vec![("appointment_id", "apt", id.to_string())])
-        }
+        ["appointments", id, "cancel"] => (
+            &[("POST", CancelAppointment)],
+            vec![("appointment_id", "apt", id.to_string())],
+        ),
         ["workflows"] => (&[("GET", ListWorkflows), ("POST", CreateWorkflow)], vec![]),
         ["workflows", id] => (
-            &[("GET", GetWorkflow), ("PATCH", UpdateWorkflow), ("DELETE", DeleteWorkflow)],
+            &[
+                ("GET", GetWorkflow),
+                ("PATCH", UpdateWorkflow),
+                ("DELETE", DeleteWorkflow),
+            ],
             vec![("workflow_id", "wf", id.to_string())],
         ),
-        ["workflows", id, "trigger"] => (&[("POST", TriggerWorkflow)], vec![("workflow_id", "wf", id.to_string())]),
-        ["workflows", id, "executions"] => {
-            (&[("GET", ListExecutions)], vec![("workflow_id", "wf", id.to_string())])
-        }
-        ["workflow-executions", id] => (&[("GET", GetExecution)], vec![("execution_id", "wfx", id.to_string())]),
+        ["workflows", id, "trigger"] => (
+            &[("POST", TriggerWorkflow)],
+            vec![("workflow_id", "wf", id.to_string())],
+        ),
+        ["workflows", id, "executions"] => (
+            &[("GET", ListExecutions)],
+            vec![("workflow_id", "wf", id.to_string())],
+        ),
+        ["workflow-executions", id] => (
+            &[("GET", GetExecution)],
+            vec![("execution_id", "wfx", id.to_string())],
+        ),
         ["analytics", "summary"] => (&[("GET", AnalyticsSummary)], vec![]),
         ["analytics", "realtime"] => (&[("GET", RealtimeMetrics)], vec![]),
         ["reports"] => (&[("GET", ListReports), ("POST", CreateReport)], vec![]),
-        ["reports", id] => (&[("GET", GetReport)], vec![("report_id", "rpt", id.to_string())]),
+        ["reports", id] => (
+            &[("GET", GetReport)],
+            vec![("report_id", "rpt", id.to_string())],
+        ),
         ["exports"] => (&[("POST", CreateExport)], vec![]),
-        ["exports", id] => (&[("GET", GetExport)], vec![("export_id", "exp", id.to_string())]),
-        ["exports", id, "download"] => (&[("GET", DownloadExport)], vec![("export_id", "exp", id.to_string())]),
+        ["exports", id] => (
+            &[("GET", GetExport)],
+            vec![("export_id", "exp", id.to_string())],
+        ),
+        ["exports", id, "download"] => (
+            &[("GET", DownloadExport)],
+            vec![("export_id", "exp", id.to_string())],
+        ),
         _ => return Err(RouteError::NotFound),
     };
-    let m = if method == Method::HEAD { "GET" } else { method.as_str() };
+    let m = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
     match table.iter().find(|(tm, _)| *tm == m) {
         Some((_, op)) => Ok(Matched { op: *op, params }),
         None => Err(RouteError::MethodNotAllowed(allow_header(table))),

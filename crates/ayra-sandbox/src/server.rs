@@ -123,7 +123,11 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
 }
 
-pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn run(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut tasks = JoinSet::new();
     let conn_shutdown = shutdown.clone();
     loop {
@@ -151,7 +155,9 @@ pub(crate) struct ConnCtl {
 }
 
 async fn serve_conn(stream: TcpStream, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
-    let ctl = Arc::new(ConnCtl { kill: Notify::new() });
+    let ctl = Arc::new(ConnCtl {
+        kill: Notify::new(),
+    });
     let ctl2 = ctl.clone();
     let svc = service_fn(move |req| handle(shared.clone(), ctl2.clone(), req));
     let conn = http1::Builder::new()
@@ -208,7 +214,8 @@ fn err_response(e: &ApiError, rid: &str) -> Response<RespBody> {
     finish(Reply::error(e, rid), rid, false)
 }
 
-const EXPOSE: &str = "X-Request-Id, Retry-After, Idempotent-Replayed, Content-Disposition, Content-Length";
+const EXPOSE: &str =
+    "X-Request-Id, Retry-After, Idempotent-Replayed, Content-Disposition, Content-Length";
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, X-Sandbox-Fault, X-Sandbox-Fault-Times, X-Sandbox-Job, Accept, Last-Event-ID";
 
 fn preflight(headers: &HeaderMap, rid: &str) -> Response<RespBody> {
@@ -221,9 +228,12 @@ fn preflight(headers: &HeaderMap, rid: &str) -> Response<RespBody> {
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, HEAD, POST, PATCH, DELETE, OPTIONS"),
     ));
-    r.headers.push((header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers));
     r.headers
-        .push((header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600")));
+        .push((header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers));
+    r.headers.push((
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    ));
     r.headers.push((
         header::ALLOW,
         HeaderValue::from_static("GET, HEAD, POST, PATCH, DELETE, OPTIONS"),
@@ -250,10 +260,14 @@ async fn read_body(headers: &HeaderMap, body: Incoming) -> Result<Bytes, ApiErro
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 Err(too_large())
             } else {
-                Err(ApiError::invalid_json("The request body could not be read."))
+                Err(ApiError::invalid_json(
+                    "The request body could not be read.",
+                ))
             }
         }
     }
@@ -298,10 +312,19 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<(String, bool), 
 
 fn fault_error(status: u16, retry_after: Option<u64>, how: &str) -> ApiError {
     let (code, msg) = match status {
-        429 => ("rate_limit_exceeded", "Too many requests; retry after the number of seconds in Retry-After."),
-        500 => ("internal_error", "An unexpected error occurred. Please retry."),
+        429 => (
+            "rate_limit_exceeded",
+            "Too many requests; retry after the number of seconds in Retry-After.",
+        ),
+        500 => (
+            "internal_error",
+            "An unexpected error occurred. Please retry.",
+        ),
         502 => ("bad_gateway", "Bad gateway. Please retry."),
-        503 => ("service_unavailable", "The service is temporarily unavailable; please retry shortly."),
+        503 => (
+            "service_unavailable",
+            "The service is temporarily unavailable; please retry shortly.",
+        ),
         504 => ("gateway_timeout", "Gateway timeout. Please retry."),
         _ => ("sandbox_fault", "Error injected by the sandbox."),
     };
@@ -318,7 +341,12 @@ fn fingerprint(method: &Method, path: &str, body: &Bytes) -> String {
     format!("{method} {path}\n{canon}")
 }
 
-async fn process(shared: Arc<Shared>, ctl: Arc<ConnCtl>, req: Request<Incoming>, rid: String) -> Response<RespBody> {
+async fn process(
+    shared: Arc<Shared>,
+    ctl: Arc<ConnCtl>,
+    req: Request<Incoming>,
+    rid: String,
+) -> Response<RespBody> {
     let (parts, body) = req.into_parts();
     if parts.method == Method::OPTIONS {
         return preflight(&parts.headers, &rid);
@@ -376,7 +404,10 @@ async fn process(shared: Arc<Shared>, ctl: Arc<ConnCtl>, req: Request<Incoming>,
             Ok(ds) => ds,
             Err(msg) => {
                 return err_response(
-                    &ApiError::invalid_param("X-Sandbox-Fault", format!("Invalid X-Sandbox-Fault header: {msg}.")),
+                    &ApiError::invalid_param(
+                        "X-Sandbox-Fault",
+                        format!("Invalid X-Sandbox-Fault header: {msg}."),
+                    ),
                     &rid,
                 );
             }
@@ -437,7 +468,11 @@ async fn process(shared: Arc<Shared>, ctl: Arc<ConnCtl>, req: Request<Incoming>,
         return err_response(&e, &rid);
     }
     for d in &directives {
-        if let Directive::Status { status, retry_after } = d {
+        if let Directive::Status {
+            status,
+            retry_after,
+        } = d
+        {
             if *status == 429 {
                 inc(&shared.counters.rate_limited);
             } else {
@@ -455,7 +490,10 @@ async fn process(shared: Arc<Shared>, ctl: Arc<ConnCtl>, req: Request<Incoming>,
         } else {
             shared.counters.error(status);
         }
-        return err_response(&fault_error(status, retry, "random fault of the sandbox configuration"), &rid);
+        return err_response(
+            &fault_error(status, retry, "random fault of the sandbox configuration"),
+            &rid,
+        );
     }
 
     // Routing.
@@ -470,19 +508,28 @@ async fn process(shared: Arc<Shared>, ctl: Arc<ConnCtl>, req: Request<Incoming>,
     };
     let mut segs: Vec<String> = rest
         .split('/')
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     if segs.len() > 1 && segs.last().is_some_and(String::is_empty) {
         segs.pop();
     }
     let matched = match route(&parts.method, &segs) {
         Ok(m) => m,
-        Err(RouteError::NotFound) => return err_response(&route_not_found(&parts.method, &path), &rid),
+        Err(RouteError::NotFound) => {
+            return err_response(&route_not_found(&parts.method, &path), &rid);
+        }
         Err(RouteError::MethodNotAllowed(allow)) => {
             let mut e = ApiError::new(
                 405,
                 "method_not_allowed",
-                format!("{} is not supported on {path}; allowed: {allow}.", parts.method),
+                format!(
+                    "{} is not supported on {path}; allowed: {allow}.",
+                    parts.method
+                ),
             );
             e.allow = Some(allow);
             return err_response(&e, &rid);
@@ -507,7 +554,9 @@ async fn process(shared: Arc<Shared>, ctl: Arc<ConnCtl>, req: Request<Incoming>,
             let msg = if prefix.is_empty() {
                 format!("The '{name}' path parameter must be 1 to 64 characters long.")
             } else {
-                format!("The '{name}' path parameter must be an id starting with '{prefix}_'; got '{value}'.")
+                format!(
+                    "The '{name}' path parameter must be an id starting with '{prefix}_'; got '{value}'."
+                )
             };
             return err_response(&ApiError::invalid_param(name, msg), &rid);
         }
@@ -583,8 +632,8 @@ async fn process(shared: Arc<Shared>, ctl: Arc<ConnCtl>, req: Request<Incoming>,
 
     // Faults after the operation ran: the response is lost, the effect is not.
     let mut want_drop = directives.contains(&Directive::Drop) || shared.chance(cfg.drop_rate);
-    let mut want_truncate =
-        !want_drop && (directives.contains(&Directive::Truncate) || shared.chance(cfg.truncate_rate));
+    let mut want_truncate = !want_drop
+        && (directives.contains(&Directive::Truncate) || shared.chance(cfg.truncate_rate));
     if want_truncate && response.status() == StatusCode::NO_CONTENT {
         // Nothing to cut short: lose the whole response instead.
         want_truncate = false;
@@ -633,7 +682,10 @@ fn render_storable(reply: Reply, rid: &str) -> (Option<Stored>, Response<RespBod
     let mut headers = reply.headers.clone();
     let body = match &reply.payload {
         Payload::Json(b) => {
-            headers.push((header::CONTENT_TYPE, HeaderValue::from_static("application/json")));
+            headers.push((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ));
             Some(Some(b.clone()))
         }
         Payload::File { content_type, data } => {
@@ -667,19 +719,29 @@ pub(crate) fn finish(reply: Reply, rid: &str, replayed: bool) -> Response<RespBo
         if let Ok(v) = HeaderValue::from_str(rid) {
             h.insert("x-request-id", v);
         }
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSE),
+        );
     }
     let body: RespBody = match reply.payload {
         Payload::Json(b) => {
             if let Some(h) = builder.headers_mut() {
-                h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
             }
             full(b)
         }
         Payload::File { content_type, data } => {
             if !replayed
-                && let (Some(h), Ok(v)) = (builder.headers_mut(), HeaderValue::from_str(&content_type))
+                && let (Some(h), Ok(v)) =
+                    (builder.headers_mut(), HeaderValue::from_str(&content_type))
             {
                 h.insert(header::CONTENT_TYPE, v);
             }
@@ -724,7 +786,8 @@ async fn truncate(resp: Response<RespBody>) -> Response<RespBody> {
         // Stream bodies: the first chunk, then the connection breaks.
         let mut stream = body.into_data_stream();
         let first = stream.next().await;
-        let frames = futures::stream::iter(first.into_iter().map(|r| r.map(Frame::data))).chain(broken());
+        let frames =
+            futures::stream::iter(first.into_iter().map(|r| r.map(Frame::data))).chain(broken());
         return Response::from_parts(parts, StreamBody::new(frames).boxed_unsync());
     }
     let bytes = match body.collect().await {

@@ -171,7 +171,11 @@ impl State {
 impl Calendar {
     /// Opening and closing instants of a local date, if it is a working day.
     pub fn day_bounds(&self, date: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        if !self.working_hours.days.contains(&date.weekday().number_from_monday()) {
+        if !self
+            .working_hours
+            .days
+            .contains(&date.weekday().number_from_monday())
+        {
             return None;
         }
         let at = |min: u32| {
@@ -192,7 +196,11 @@ impl Calendar {
         if ls.date_naive() != le.date_naive() {
             return false;
         }
-        if !self.working_hours.days.contains(&ls.weekday().number_from_monday()) {
+        if !self
+            .working_hours
+            .days
+            .contains(&ls.weekday().number_from_monday())
+        {
             return false;
         }
         let s = ls.num_seconds_from_midnight();
@@ -255,7 +263,10 @@ impl Source<'_> {
         {
             return Err(self.err(
                 name,
-                format!("The '{name}' filter must be one of {}; got '{s}'.", allowed.join(", ")),
+                format!(
+                    "The '{name}' filter must be one of {}; got '{s}'.",
+                    allowed.join(", ")
+                ),
             ));
         }
         Ok(v)
@@ -274,12 +285,20 @@ impl Source<'_> {
         Ok(v)
     }
 
-    pub fn checked(&self, name: &str, ok: fn(&str) -> bool, what: &str) -> Result<Option<String>, ApiError> {
+    pub fn checked(
+        &self,
+        name: &str,
+        ok: fn(&str) -> bool,
+        what: &str,
+    ) -> Result<Option<String>, ApiError> {
         let v = self.raw(name)?;
         if let Some(s) = &v
             && !ok(s)
         {
-            return Err(self.err(name, format!("The '{name}' filter must be {what}; got '{s}'.")));
+            return Err(self.err(
+                name,
+                format!("The '{name}' filter must be {what}; got '{s}'."),
+            ));
         }
         Ok(v)
     }
@@ -303,7 +322,10 @@ impl Source<'_> {
                 if !known.contains(&k.as_str()) {
                     return Err(self.err(
                         k,
-                        format!("Unknown filter '{k}'; the filters of this resource are {}.", known.join(", ")),
+                        format!(
+                            "Unknown filter '{k}'; the filters of this resource are {}.",
+                            known.join(", ")
+                        ),
                     ));
                 }
             }
@@ -327,8 +349,14 @@ pub(crate) struct ConversationFilter {
 }
 
 impl ConversationFilter {
-    pub const NAMES: &'static [&'static str] =
-        &["agent_id", "contact_id", "status", "direction", "started_after", "started_before"];
+    pub const NAMES: &'static [&'static str] = &[
+        "agent_id",
+        "contact_id",
+        "status",
+        "direction",
+        "started_after",
+        "started_before",
+    ];
 
     pub fn parse(src: &Source) -> Result<Self, ApiError> {
         src.only(Self::NAMES)?;
@@ -344,7 +372,10 @@ impl ConversationFilter {
 
     pub fn matches(&self, c: &Conversation) -> bool {
         self.agent_id.as_ref().is_none_or(|a| *a == c.agent_id)
-            && self.contact_id.as_ref().is_none_or(|x| Some(x) == c.contact_id.as_ref())
+            && self
+                .contact_id
+                .as_ref()
+                .is_none_or(|x| Some(x) == c.contact_id.as_ref())
             && self.status.as_ref().is_none_or(|s| s == c.status)
             && self.direction.as_ref().is_none_or(|d| d == c.direction)
             && self.after.is_none_or(|t| c.started_at >= t)
@@ -353,7 +384,11 @@ impl ConversationFilter {
 
     /// Matching conversations, most recently started first.
     pub fn select<'s>(&self, st: &'s State) -> Vec<&'s Conversation> {
-        let mut v: Vec<&Conversation> = st.conversations.values().filter(|c| self.matches(c)).collect();
+        let mut v: Vec<&Conversation> = st
+            .conversations
+            .values()
+            .filter(|c| self.matches(c))
+            .collect();
         v.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.seq.cmp(&a.seq)));
         v
     }
@@ -370,8 +405,14 @@ pub(crate) struct ContactFilter {
 }
 
 impl ContactFilter {
-    pub const NAMES: &'static [&'static str] =
-        &["q", "tag", "email", "phone", "created_after", "created_before"];
+    pub const NAMES: &'static [&'static str] = &[
+        "q",
+        "tag",
+        "email",
+        "phone",
+        "created_after",
+        "created_before",
+    ];
 
     pub fn parse(src: &Source) -> Result<Self, ApiError> {
         src.only(Self::NAMES)?;
@@ -400,7 +441,10 @@ impl ContactFilter {
                 .email
                 .as_ref()
                 .is_none_or(|e| c.email.as_ref().is_some_and(|ce| ce.to_lowercase() == *e))
-            && self.phone.as_ref().is_none_or(|p| c.phone.as_ref() == Some(p))
+            && self
+                .phone
+                .as_ref()
+                .is_none_or(|p| c.phone.as_ref() == Some(p))
             && self.after.is_none_or(|t| c.created_at >= t)
             && self.before.is_none_or(|t| c.created_at < t)
     }
@@ -423,8 +467,13 @@ pub(crate) struct AppointmentFilter {
 }
 
 impl AppointmentFilter {
-    pub const NAMES: &'static [&'static str] =
-        &["calendar_id", "contact_id", "status", "start_after", "start_before"];
+    pub const NAMES: &'static [&'static str] = &[
+        "calendar_id",
+        "contact_id",
+        "status",
+        "start_after",
+        "start_before",
+    ];
 
     pub fn parse(src: &Source) -> Result<Self, ApiError> {
         src.only(Self::NAMES)?;
@@ -438,8 +487,13 @@ impl AppointmentFilter {
     }
 
     pub fn matches(&self, a: &Appointment) -> bool {
-        self.calendar_id.as_ref().is_none_or(|c| *c == a.calendar_id)
-            && self.contact_id.as_ref().is_none_or(|x| Some(x) == a.contact_id.as_ref())
+        self.calendar_id
+            .as_ref()
+            .is_none_or(|c| *c == a.calendar_id)
+            && self
+                .contact_id
+                .as_ref()
+                .is_none_or(|x| Some(x) == a.contact_id.as_ref())
             && self.status.as_ref().is_none_or(|s| s == a.status)
             && self.after.is_none_or(|t| a.start >= t)
             && self.before.is_none_or(|t| a.start < t)
@@ -447,7 +501,11 @@ impl AppointmentFilter {
 
     /// Matching appointments, earliest first.
     pub fn select<'s>(&self, st: &'s State) -> Vec<&'s Appointment> {
-        let mut v: Vec<&Appointment> = st.appointments.values().filter(|a| self.matches(a)).collect();
+        let mut v: Vec<&Appointment> = st
+            .appointments
+            .values()
+            .filter(|a| self.matches(a))
+            .collect();
         v.sort_by(|a, b| a.start.cmp(&b.start).then(a.seq.cmp(&b.seq)));
         v
     }

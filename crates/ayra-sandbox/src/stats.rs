@@ -77,7 +77,11 @@ impl Counters {
             idempotency_conflicts: g(&self.idempotency_conflicts),
             panics: g(&self.panics),
             faults: FaultStats {
-                errors: self.errors.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                errors: self
+                    .errors
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
                 rate_limited: g(&self.rate_limited),
                 dropped: g(&self.dropped),
                 truncated: g(&self.truncated),

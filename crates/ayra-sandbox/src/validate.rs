@@ -18,7 +18,9 @@ pub(crate) fn is_e164(s: &str) -> bool {
         return false;
     };
     let b = rest.as_bytes();
-    (7..=15).contains(&b.len()) && (b'1'..=b'9').contains(&b[0]) && b.iter().all(|c| c.is_ascii_digit())
+    (7..=15).contains(&b.len())
+        && (b'1'..=b'9').contains(&b[0])
+        && b.iter().all(|c| c.is_ascii_digit())
 }
 
 /// `^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`
@@ -36,7 +38,8 @@ pub(crate) fn is_field_key(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b[0].is_ascii_lowercase()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 
 /// A pragmatic email check (RFC 5321-ish): `local@domain.tld`.
@@ -100,7 +103,9 @@ pub(crate) fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     if b.len() < 20 || !(b[10] == b'T' || b[10] == b't') {
         return None;
     }
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// Like [`parse_datetime`], but also accepts a `+` that was decoded to a space in a query string.
@@ -169,7 +174,10 @@ impl<'a> Obj<'a> {
 
     fn wrong(&self, k: &str, what: &str, got: &Value) -> ApiError {
         let p = self.path(k);
-        ApiError::invalid_field(&p, format!("The '{p}' field must be {what}, not {}.", type_name(got)))
+        ApiError::invalid_field(
+            &p,
+            format!("The '{p}' field must be {what}, not {}.", type_name(got)),
+        )
     }
 
     fn check_len(&self, k: &str, s: &str, min: usize, max: usize) -> Result<(), ApiError> {
@@ -219,12 +227,21 @@ impl<'a> Obj<'a> {
     }
 
     /// Checks a string field against a predicate (pattern or format).
-    pub fn check(&self, k: &str, v: Option<&str>, ok: fn(&str) -> bool, what: &str) -> Result<(), ApiError> {
+    pub fn check(
+        &self,
+        k: &str,
+        v: Option<&str>,
+        ok: fn(&str) -> bool,
+        what: &str,
+    ) -> Result<(), ApiError> {
         if let Some(s) = v
             && !ok(s)
         {
             let p = self.path(k);
-            return Err(ApiError::invalid_field(&p, format!("The '{p}' field must be {what}; got '{s}'.")));
+            return Err(ApiError::invalid_field(
+                &p,
+                format!("The '{p}' field must be {what}; got '{s}'."),
+            ));
         }
         Ok(())
     }
@@ -236,7 +253,12 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn int_nullable(&self, k: &str, min: i64, max: i64) -> Result<Option<Option<i64>>, ApiError> {
+    pub fn int_nullable(
+        &self,
+        k: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<Option<i64>>, ApiError> {
         match self.map.get(k) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(None)),
@@ -279,7 +301,9 @@ impl<'a> Obj<'a> {
     }
 
     fn datetime_value(&self, k: &str, v: &Value) -> Result<DateTime<Utc>, ApiError> {
-        let s = v.as_str().ok_or_else(|| self.wrong(k, "an RFC 3339 date-time string", v))?;
+        let s = v
+            .as_str()
+            .ok_or_else(|| self.wrong(k, "an RFC 3339 date-time string", v))?;
         parse_datetime(s).ok_or_else(|| {
             let p = self.path(k);
             ApiError::invalid_field(
@@ -310,7 +334,10 @@ impl<'a> Obj<'a> {
                 let p = self.path(k);
                 Err(ApiError::invalid_field(
                     &p,
-                    format!("The '{p}' field must be one of {}; got {v}.", allowed.join(", ")),
+                    format!(
+                        "The '{p}' field must be one of {}; got {v}.",
+                        allowed.join(", ")
+                    ),
                 ))
             }
         }
@@ -345,24 +372,34 @@ impl<'a> Obj<'a> {
             return Ok(None);
         };
         let p = self.path(k);
-        let arr = v.as_array().ok_or_else(|| self.wrong(k, "an array of strings", v))?;
+        let arr = v
+            .as_array()
+            .ok_or_else(|| self.wrong(k, "an array of strings", v))?;
         if arr.len() < min_items || arr.len() > max_items {
             return Err(ApiError::invalid_field(
                 &p,
-                format!("The '{p}' field must have {min_items} to {max_items} items (got {}).", arr.len()),
+                format!(
+                    "The '{p}' field must have {min_items} to {max_items} items (got {}).",
+                    arr.len()
+                ),
             ));
         }
         let mut out = Vec::with_capacity(arr.len());
         for (i, item) in arr.iter().enumerate() {
             let ip = format!("{p}[{i}]");
             let s = item.as_str().ok_or_else(|| {
-                ApiError::invalid_field(&ip, format!("The '{ip}' item must be a string, not {}.", type_name(item)))
+                ApiError::invalid_field(
+                    &ip,
+                    format!("The '{ip}' item must be a string, not {}.", type_name(item)),
+                )
             })?;
             let n = s.chars().count();
             if n < min_len || n > max_len {
                 return Err(ApiError::invalid_field(
                     &ip,
-                    format!("The '{ip}' item must be {min_len} to {max_len} characters long (got {n})."),
+                    format!(
+                        "The '{ip}' item must be {min_len} to {max_len} characters long (got {n})."
+                    ),
                 ));
             }
             out.push(s.to_string());
@@ -384,7 +421,10 @@ impl<'a> Obj<'a> {
         if arr.len() < min_items || arr.len() > max_items {
             return Err(ApiError::invalid_field(
                 &p,
-                format!("The '{p}' field must have {min_items} to {max_items} items (got {}).", arr.len()),
+                format!(
+                    "The '{p}' field must have {min_items} to {max_items} items (got {}).",
+                    arr.len()
+                ),
             ));
         }
         let mut out = Vec::with_capacity(arr.len());
@@ -398,7 +438,10 @@ impl<'a> Obj<'a> {
                 other => {
                     return Err(ApiError::invalid_field(
                         &ip,
-                        format!("The '{ip}' item must be an object, not {}.", type_name(other)),
+                        format!(
+                            "The '{ip}' item must be an object, not {}.",
+                            type_name(other)
+                        ),
                     ));
                 }
             }

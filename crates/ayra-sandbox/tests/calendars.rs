@@ -12,7 +12,10 @@ fn ts(t: DateTime<Utc>) -> String {
 
 /// A UTC day a few days ahead on the always-open calendar (00:00 of that day).
 fn day_ahead(days: i64) -> DateTime<Utc> {
-    (Utc::now() + Duration::days(days)).date_naive().and_time(NaiveTime::MIN).and_utc()
+    (Utc::now() + Duration::days(days))
+        .date_naive()
+        .and_time(NaiveTime::MIN)
+        .and_utc()
 }
 
 /// Next Monday (at least 8 days ahead) at `h:m` Paris time.
@@ -28,7 +31,10 @@ fn paris_monday(h: u32, m: u32) -> DateTime<Utc> {
 fn chrono_tz_like_paris(local: chrono::NaiveDateTime) -> DateTime<Utc> {
     let y = local.year();
     let last_sunday = |month: u32| {
-        let mut d = chrono::NaiveDate::from_ymd_opt(y, month + 1, 1).unwrap().pred_opt().unwrap();
+        let mut d = chrono::NaiveDate::from_ymd_opt(y, month + 1, 1)
+            .unwrap()
+            .pred_opt()
+            .unwrap();
         while d.weekday() != Weekday::Sun {
             d = d.pred_opt().unwrap();
         }
@@ -63,16 +69,42 @@ async fn availability_excludes_booked_slots() {
     assert_eq!(slots[0]["start"], ts(day));
     assert_eq!(slots[0]["end"], ts(day + Duration::hours(1)));
     // Book 10:00-10:30: slots overlapping it disappear.
-    let b = book(&env, json!({"calendar_id": cal, "title": "Demo", "start": ts(day + Duration::hours(10))})).await;
+    let b = book(
+        &env,
+        json!({"calendar_id": cal, "title": "Demo", "start": ts(day + Duration::hours(10))}),
+    )
+    .await;
     assert_eq!(b.status, 201, "{}", b.json);
-    assert_eq!(b.data()["end"], ts(day + Duration::minutes(630)), "calendar slot duration by default");
-    let after = env.get(&path).await.data()["slots"].as_array().unwrap().clone();
+    assert_eq!(
+        b.data()["end"],
+        ts(day + Duration::minutes(630)),
+        "calendar slot duration by default"
+    );
+    let after = env.get(&path).await.data()["slots"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(after.len(), slots.len() - 2);
-    assert!(!after.iter().any(|s| s["start"] == ts(day + Duration::minutes(570)) || s["start"] == ts(day + Duration::hours(10))));
+    assert!(
+        !after
+            .iter()
+            .any(|s| s["start"] == ts(day + Duration::minutes(570))
+                || s["start"] == ts(day + Duration::hours(10)))
+    );
     // Cancelled appointments free their slot.
     let id = b.data()["id"].as_str().unwrap();
-    env.post(&format!("/appointments/{id}/cancel"), &json!({"scope": "this"})).await;
-    assert_eq!(env.get(&path).await.data()["slots"].as_array().unwrap().len(), slots.len());
+    env.post(
+        &format!("/appointments/{id}/cancel"),
+        &json!({"scope": "this"}),
+    )
+    .await;
+    assert_eq!(
+        env.get(&path).await.data()["slots"]
+            .as_array()
+            .unwrap()
+            .len(),
+        slots.len()
+    );
 }
 
 #[tokio::test]
@@ -96,22 +128,40 @@ async fn availability_follows_working_hours_and_time_zone() {
     assert_eq!(slots[16]["end"], ts(paris_monday(17, 30)));
     // Errors.
     let base = format!("/calendars/{cal}/availability");
-    env.get(&format!("{base}?start={}", ts(monday))).await.assert_error(400, "invalid_parameter", Some("end"));
+    env.get(&format!("{base}?start={}", ts(monday)))
+        .await
+        .assert_error(400, "invalid_parameter", Some("end"));
     env.get(&format!("{base}?start={}&end={}", ts(monday), ts(monday)))
         .await
         .assert_error(422, "invalid_time_range", Some("end"));
-    env.get(&format!("{base}?start={}&end={}", ts(monday), ts(monday + Duration::days(32))))
-        .await
-        .assert_error(422, "invalid_time_range", Some("end"));
-    env.get(&format!("{base}?start={}&end={}&timezone=Mars/Base", ts(monday), ts(monday + Duration::days(1))))
-        .await
-        .assert_error(422, "invalid_timezone", Some("timezone"));
-    env.get(&format!("{base}?start={}&end={}&duration_minutes=10", ts(monday), ts(monday + Duration::days(1))))
-        .await
-        .assert_error(400, "invalid_parameter", Some("duration_minutes"));
-    env.get(&format!("/calendars/cal_nope/availability?start={}&end={}", ts(monday), ts(monday + Duration::days(1))))
-        .await
-        .assert_error(404, "resource_not_found", Some("calendar_id"));
+    env.get(&format!(
+        "{base}?start={}&end={}",
+        ts(monday),
+        ts(monday + Duration::days(32))
+    ))
+    .await
+    .assert_error(422, "invalid_time_range", Some("end"));
+    env.get(&format!(
+        "{base}?start={}&end={}&timezone=Mars/Base",
+        ts(monday),
+        ts(monday + Duration::days(1))
+    ))
+    .await
+    .assert_error(422, "invalid_timezone", Some("timezone"));
+    env.get(&format!(
+        "{base}?start={}&end={}&duration_minutes=10",
+        ts(monday),
+        ts(monday + Duration::days(1))
+    ))
+    .await
+    .assert_error(400, "invalid_parameter", Some("duration_minutes"));
+    env.get(&format!(
+        "/calendars/cal_nope/availability?start={}&end={}",
+        ts(monday),
+        ts(monday + Duration::days(1))
+    ))
+    .await
+    .assert_error(404, "resource_not_found", Some("calendar_id"));
 }
 
 #[tokio::test]
@@ -126,16 +176,25 @@ async fn booking_rules() {
     assert_eq!(ok.data()["status"], "scheduled");
     assert!(ok.data()["series_id"].is_null());
     // Overlap.
-    book(&env, json!({"calendar_id": cal, "title": "Clash", "start": ts(nine + Duration::minutes(30))}))
-        .await
-        .assert_error(422, "slot_unavailable", Some("start"));
+    book(
+        &env,
+        json!({"calendar_id": cal, "title": "Clash", "start": ts(nine + Duration::minutes(30))}),
+    )
+    .await
+    .assert_error(422, "slot_unavailable", Some("start"));
     // Outside working hours (before 09:00, after 17:30, weekend).
-    book(&env, json!({"calendar_id": cal, "title": "Early", "start": ts(paris_monday(8, 30))}))
-        .await
-        .assert_error(422, "slot_unavailable", Some("start"));
-    book(&env, json!({"calendar_id": cal, "title": "Late", "start": ts(paris_monday(17, 15))}))
-        .await
-        .assert_error(422, "slot_unavailable", Some("start"));
+    book(
+        &env,
+        json!({"calendar_id": cal, "title": "Early", "start": ts(paris_monday(8, 30))}),
+    )
+    .await
+    .assert_error(422, "slot_unavailable", Some("start"));
+    book(
+        &env,
+        json!({"calendar_id": cal, "title": "Late", "start": ts(paris_monday(17, 15))}),
+    )
+    .await
+    .assert_error(422, "slot_unavailable", Some("start"));
     book(&env, json!({"calendar_id": cal, "title": "Sunday", "start": ts(paris_monday(10, 0) - Duration::days(1))}))
         .await
         .assert_error(422, "slot_unavailable", Some("start"));
@@ -146,18 +205,27 @@ async fn booking_rules() {
     book(&env, json!({"calendar_id": cal, "title": "x", "start": ts(paris_monday(11, 0)), "end": ts(paris_monday(10, 0))}))
         .await
         .assert_error(422, "invalid_time_range", Some("end"));
-    book(&env, json!({"calendar_id": "cal_nowhere", "title": "x", "start": ts(nine)}))
-        .await
-        .assert_error(422, "invalid_reference", Some("calendar_id"));
+    book(
+        &env,
+        json!({"calendar_id": "cal_nowhere", "title": "x", "start": ts(nine)}),
+    )
+    .await
+    .assert_error(422, "invalid_reference", Some("calendar_id"));
     book(&env, json!({"calendar_id": cal, "contact_id": "cnt_nobody", "title": "x", "start": ts(paris_monday(12, 0))}))
         .await
         .assert_error(422, "invalid_reference", Some("contact_id"));
-    book(&env, json!({"calendar_id": cal, "title": "x", "start": "monday"}))
-        .await
-        .assert_error(400, "invalid_field", Some("start"));
-    book(&env, json!({"calendar_id": cal, "title": "", "start": ts(nine)}))
-        .await
-        .assert_error(400, "invalid_field", Some("title"));
+    book(
+        &env,
+        json!({"calendar_id": cal, "title": "x", "start": "monday"}),
+    )
+    .await
+    .assert_error(400, "invalid_field", Some("start"));
+    book(
+        &env,
+        json!({"calendar_id": cal, "title": "", "start": ts(nine)}),
+    )
+    .await
+    .assert_error(400, "invalid_field", Some("title"));
 }
 
 #[tokio::test]
@@ -166,42 +234,93 @@ async fn series_booking_is_atomic_and_cancellable() {
     let cal = env.sb.fixtures().calendar_always_open;
     let day = day_ahead(2) + Duration::hours(15);
     // Occupy the 4th daily occurrence: the whole series must fail.
-    let blocker = book(&env, json!({"calendar_id": cal, "title": "Blocker", "start": ts(day + Duration::days(3))})).await;
+    let blocker = book(
+        &env,
+        json!({"calendar_id": cal, "title": "Blocker", "start": ts(day + Duration::days(3))}),
+    )
+    .await;
     assert_eq!(blocker.status, 201);
     let before = env.sb.count(ayra_sandbox::Resource::Appointments);
     let series = json!({"calendar_id": cal, "title": "Daily stand-up", "start": ts(day), "duration_minutes": 15,
         "recurrence": {"frequency": "daily", "interval": 1, "count": 5, "until": null}});
-    book(&env, series.clone()).await.assert_error(422, "slot_unavailable", Some("start"));
-    assert_eq!(env.sb.count(ayra_sandbox::Resource::Appointments), before, "nothing booked");
+    book(&env, series.clone())
+        .await
+        .assert_error(422, "slot_unavailable", Some("start"));
+    assert_eq!(
+        env.sb.count(ayra_sandbox::Resource::Appointments),
+        before,
+        "nothing booked"
+    );
     // Free it and book again.
     let bid = blocker.data()["id"].as_str().unwrap();
-    env.post(&format!("/appointments/{bid}/cancel"), &json!({"scope": "this", "reason": "moved"})).await;
+    env.post(
+        &format!("/appointments/{bid}/cancel"),
+        &json!({"scope": "this", "reason": "moved"}),
+    )
+    .await;
     let r = book(&env, series).await;
     assert_eq!(r.status, 201, "{}", r.json);
     let sid = r.data()["series_id"].as_str().unwrap().to_string();
     assert!(sid.starts_with("ser_"));
-    assert_eq!(r.data()["start"], ts(day), "the response is the first occurrence");
-    let all = assert_list(&env.get(&format!("/appointments?calendar_id={cal}&per_page=100")).await);
-    let occ: Vec<&Value> = all.iter().filter(|a| a["series_id"] == sid.as_str()).collect();
+    assert_eq!(
+        r.data()["start"],
+        ts(day),
+        "the response is the first occurrence"
+    );
+    let all = assert_list(
+        &env.get(&format!("/appointments?calendar_id={cal}&per_page=100"))
+            .await,
+    );
+    let occ: Vec<&Value> = all
+        .iter()
+        .filter(|a| a["series_id"] == sid.as_str())
+        .collect();
     assert_eq!(occ.len(), 5);
     for (i, a) in occ.iter().enumerate() {
         assert_eq!(a["start"], ts(day + Duration::days(i as i64)));
     }
     // Cancel one occurrence, then the rest of the series.
     let second = occ[1]["id"].as_str().unwrap().to_string();
-    let c = env.post(&format!("/appointments/{second}/cancel"), &json!({"scope": "this", "reason": "holiday"})).await;
+    let c = env
+        .post(
+            &format!("/appointments/{second}/cancel"),
+            &json!({"scope": "this", "reason": "holiday"}),
+        )
+        .await;
     assert_eq!(c.data()["status"], "cancelled");
     assert_eq!(c.data()["cancellation_reason"], "holiday");
-    env.post(&format!("/appointments/{second}/cancel"), &json!({"scope": "this"}))
-        .await
-        .assert_error(422, "appointment_not_scheduled", None);
+    env.post(
+        &format!("/appointments/{second}/cancel"),
+        &json!({"scope": "this"}),
+    )
+    .await
+    .assert_error(422, "appointment_not_scheduled", None);
     let third = occ[2]["id"].as_str().unwrap().to_string();
-    let c = env.post(&format!("/appointments/{third}/cancel"), &json!({"scope": "series"})).await;
+    let c = env
+        .post(
+            &format!("/appointments/{third}/cancel"),
+            &json!({"scope": "series"}),
+        )
+        .await;
     assert_eq!(c.status, 200, "{}", c.json);
-    let after = assert_list(&env.get(&format!("/appointments?calendar_id={cal}&status=cancelled&per_page=100")).await);
-    assert_eq!(after.iter().filter(|a| a["series_id"] == sid.as_str()).count(), 5);
+    let after = assert_list(
+        &env.get(&format!(
+            "/appointments?calendar_id={cal}&status=cancelled&per_page=100"
+        ))
+        .await,
+    );
+    assert_eq!(
+        after
+            .iter()
+            .filter(|a| a["series_id"] == sid.as_str())
+            .count(),
+        5
+    );
     let holiday = after.iter().find(|a| a["id"] == second.as_str()).unwrap();
-    assert_eq!(holiday["cancellation_reason"], "holiday", "already-cancelled occurrences keep their reason");
+    assert_eq!(
+        holiday["cancellation_reason"], "holiday",
+        "already-cancelled occurrences keep their reason"
+    );
 }
 
 #[tokio::test]
@@ -209,16 +328,23 @@ async fn recurrence_rules() {
     let env = Env::new().await;
     let cal = env.sb.fixtures().calendar_always_open;
     let day = day_ahead(2) + Duration::hours(6);
-    let rec = |r: Value| json!({"calendar_id": cal, "title": "R", "start": ts(day), "recurrence": r});
-    book(&env, rec(json!({"frequency": "weekly", "count": 3, "until": ts(day + Duration::days(30))})))
-        .await
-        .assert_error(422, "invalid_recurrence", Some("recurrence"));
+    let rec =
+        |r: Value| json!({"calendar_id": cal, "title": "R", "start": ts(day), "recurrence": r});
+    book(
+        &env,
+        rec(json!({"frequency": "weekly", "count": 3, "until": ts(day + Duration::days(30))})),
+    )
+    .await
+    .assert_error(422, "invalid_recurrence", Some("recurrence"));
     book(&env, rec(json!({"frequency": "weekly"})))
         .await
         .assert_error(422, "invalid_recurrence", Some("recurrence"));
-    book(&env, rec(json!({"frequency": "daily", "until": ts(day + Duration::days(200))})))
-        .await
-        .assert_error(422, "invalid_recurrence", Some("recurrence"));
+    book(
+        &env,
+        rec(json!({"frequency": "daily", "until": ts(day + Duration::days(200))})),
+    )
+    .await
+    .assert_error(422, "invalid_recurrence", Some("recurrence"));
     book(&env, rec(json!({"frequency": "hourly", "count": 2})))
         .await
         .assert_error(400, "invalid_field", Some("recurrence.frequency"));
@@ -226,12 +352,30 @@ async fn recurrence_rules() {
         .await
         .assert_error(400, "invalid_field", Some("recurrence.count"));
     // Weekly every 2 weeks until a date: occurrences up to and including it.
-    let r = book(&env, rec(json!({"frequency": "weekly", "interval": 2, "until": ts(day + Duration::weeks(4))}))).await;
+    let r = book(
+        &env,
+        rec(json!({"frequency": "weekly", "interval": 2, "until": ts(day + Duration::weeks(4))})),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let sid = r.data()["series_id"].as_str().unwrap();
-    let all = assert_list(&env.get(&format!("/appointments?calendar_id={cal}&per_page=100")).await);
-    let starts: Vec<&str> = all.iter().filter(|a| a["series_id"] == sid).map(|a| a["start"].as_str().unwrap()).collect();
-    assert_eq!(starts, [ts(day), ts(day + Duration::weeks(2)), ts(day + Duration::weeks(4))]);
+    let all = assert_list(
+        &env.get(&format!("/appointments?calendar_id={cal}&per_page=100"))
+            .await,
+    );
+    let starts: Vec<&str> = all
+        .iter()
+        .filter(|a| a["series_id"] == sid)
+        .map(|a| a["start"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            ts(day),
+            ts(day + Duration::weeks(2)),
+            ts(day + Duration::weeks(4))
+        ]
+    );
     // Monthly.
     let r = book(&env, json!({"calendar_id": cal, "title": "M", "start": ts(day + Duration::hours(2)), "recurrence": {"frequency": "monthly", "count": 3}})).await;
     assert_eq!(r.status, 201, "{}", r.json);
@@ -244,35 +388,66 @@ async fn reschedule_with_patch() {
     let cal = f.calendar_always_open;
     let day = day_ahead(4);
     let a = book(&env, json!({"calendar_id": cal, "title": "A", "start": ts(day + Duration::hours(9)), "duration_minutes": 60})).await;
-    let b = book(&env, json!({"calendar_id": cal, "title": "B", "start": ts(day + Duration::hours(11))})).await;
+    let b = book(
+        &env,
+        json!({"calendar_id": cal, "title": "B", "start": ts(day + Duration::hours(11))}),
+    )
+    .await;
     let aid = a.data()["id"].as_str().unwrap();
     // Moving onto B is refused; moving next to it works and keeps the duration.
-    env.patch(&format!("/appointments/{aid}"), &json!({"start": ts(day + Duration::minutes(10 * 60 + 45))}))
-        .await
-        .assert_error(422, "slot_unavailable", Some("start"));
+    env.patch(
+        &format!("/appointments/{aid}"),
+        &json!({"start": ts(day + Duration::minutes(10 * 60 + 45))}),
+    )
+    .await
+    .assert_error(422, "slot_unavailable", Some("start"));
     let r = env
-        .patch(&format!("/appointments/{aid}"), &json!({"start": ts(day + Duration::hours(12)), "notes": "moved"}))
+        .patch(
+            &format!("/appointments/{aid}"),
+            &json!({"start": ts(day + Duration::hours(12)), "notes": "moved"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.data()["end"], ts(day + Duration::hours(13)));
     assert_eq!(r.data()["notes"], "moved");
     // Overlapping itself is fine (extend by 30 minutes).
-    let r = env.patch(&format!("/appointments/{aid}"), &json!({"end": ts(day + Duration::minutes(13 * 60 + 30))})).await;
+    let r = env
+        .patch(
+            &format!("/appointments/{aid}"),
+            &json!({"end": ts(day + Duration::minutes(13 * 60 + 30))}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
-    env.patch(&format!("/appointments/{aid}"), &json!({"end": ts(day + Duration::hours(11))}))
-        .await
-        .assert_error(422, "invalid_time_range", Some("end"));
+    env.patch(
+        &format!("/appointments/{aid}"),
+        &json!({"end": ts(day + Duration::hours(11))}),
+    )
+    .await
+    .assert_error(422, "invalid_time_range", Some("end"));
     // Only scheduled appointments change.
     let bid = b.data()["id"].as_str().unwrap();
-    env.post(&format!("/appointments/{bid}/cancel"), &json!({"scope": "this"})).await;
+    env.post(
+        &format!("/appointments/{bid}/cancel"),
+        &json!({"scope": "this"}),
+    )
+    .await;
     env.patch(&format!("/appointments/{bid}"), &json!({"title": "B2"}))
         .await
         .assert_error(422, "appointment_not_scheduled", None);
-    env.patch(&format!("/appointments/{}", f.appointment_completed), &json!({"notes": "x"}))
-        .await
-        .assert_error(422, "appointment_not_scheduled", None);
+    env.patch(
+        &format!("/appointments/{}", f.appointment_completed),
+        &json!({"notes": "x"}),
+    )
+    .await
+    .assert_error(422, "appointment_not_scheduled", None);
     // Fixtures: the seeded series.
-    let s = assert_list(&env.get(&format!("/appointments?calendar_id={}&status=scheduled", f.calendar)).await);
+    let s = assert_list(
+        &env.get(&format!(
+            "/appointments?calendar_id={}&status=scheduled",
+            f.calendar
+        ))
+        .await,
+    );
     assert_eq!(s.iter().filter(|a| a["series_id"] == f.series).count(), 3);
 }
 
@@ -280,7 +455,13 @@ async fn reschedule_with_patch() {
 async fn appointment_list_filters() {
     let env = Env::with(ayra_sandbox::Sandbox::builder().seed_demo_data(11)).await;
     let f = env.sb.fixtures();
-    let items = assert_list(&env.get(&format!("/appointments?contact_id={}&per_page=100", f.contact)).await);
+    let items = assert_list(
+        &env.get(&format!(
+            "/appointments?contact_id={}&per_page=100",
+            f.contact
+        ))
+        .await,
+    );
     assert!(items.iter().all(|a| a["contact_id"] == f.contact));
     assert!(items.iter().any(|a| a["id"] == f.appointment));
     let starts: Vec<&str> = items.iter().map(|a| a["start"].as_str().unwrap()).collect();
@@ -288,8 +469,21 @@ async fn appointment_list_filters() {
     sorted.sort();
     assert_eq!(starts, sorted, "earliest first");
     let now = ts(Utc::now());
-    let future = assert_list(&env.get(&format!("/appointments?start_after={now}&status=scheduled&per_page=100")).await);
+    let future = assert_list(
+        &env.get(&format!(
+            "/appointments?start_after={now}&status=scheduled&per_page=100"
+        ))
+        .await,
+    );
     assert!(!future.is_empty());
-    assert!(future.iter().all(|a| a["start"].as_str().unwrap() >= now.as_str() && a["status"] == "scheduled"));
-    env.get("/appointments?status=done").await.assert_error(400, "invalid_parameter", Some("status"));
+    assert!(
+        future
+            .iter()
+            .all(|a| a["start"].as_str().unwrap() >= now.as_str() && a["status"] == "scheduled")
+    );
+    env.get("/appointments?status=done").await.assert_error(
+        400,
+        "invalid_parameter",
+        Some("status"),
+    );
 }

@@ -69,7 +69,10 @@ async fn every_write_exactly_once() {
     assert_eq!(s.panics, 0);
     // The list agrees.
     let r = env.get("/contacts?per_page=1").await;
-    assert_eq!(r.json["meta"]["total"].as_u64(), Some((before + 1010) as u64));
+    assert_eq!(
+        r.json["meta"]["total"].as_u64(),
+        Some((before + 1010) as u64)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -29,7 +29,13 @@ async fn replay_and_reuse() {
     let r = env.post_h("/contacts", &other, &h).await;
     r.assert_error(422, "idempotency_key_reused", Some("Idempotency-Key"));
     assert_ne!(r.request_id(), first.request_id());
-    let r = env.post_h("/custom-fields", &json!({"key": "k1", "label": "K", "type": "text"}), &h).await;
+    let r = env
+        .post_h(
+            "/custom-fields",
+            &json!({"key": "k1", "label": "K", "type": "text"}),
+            &h,
+        )
+        .await;
     r.assert_error(422, "idempotency_key_reused", Some("Idempotency-Key"));
     let s = env.sb.stats();
     assert_eq!((s.idempotent_replays, s.idempotency_conflicts), (1, 2));
@@ -43,8 +49,24 @@ async fn keys_are_scoped_to_the_api_key() {
     let before = env.sb.count(Resource::Contacts);
     let body = json!({"first_name": "Kim", "phone": "+14155550111"});
     let h = [("idempotency-key", "shared")];
-    let a = env.send(Method::POST, "/contacts", Some(&body), &h, Some(TEST_API_KEY)).await;
-    let b = env.send(Method::POST, "/contacts", Some(&body), &h, Some("sk_test_second")).await;
+    let a = env
+        .send(
+            Method::POST,
+            "/contacts",
+            Some(&body),
+            &h,
+            Some(TEST_API_KEY),
+        )
+        .await;
+    let b = env
+        .send(
+            Method::POST,
+            "/contacts",
+            Some(&body),
+            &h,
+            Some("sk_test_second"),
+        )
+        .await;
     assert_eq!((a.status, b.status), (201, 201));
     assert_ne!(a.data()["id"], b.data()["id"]);
     assert_eq!(env.sb.count(Resource::Contacts), before + 2);
@@ -56,14 +78,42 @@ async fn patch_and_state_changes_are_idempotent_too() {
     let f = env.sb.fixtures();
     let h = [("idempotency-key", "patch-1")];
     let p = format!("/agents/{}", f.agent_active);
-    let a = env.send(Method::PATCH, &p, Some(&json!({"name": "Desk"})), &h, Some(TEST_API_KEY)).await;
-    let b = env.send(Method::PATCH, &p, Some(&json!({"name": "Desk"})), &h, Some(TEST_API_KEY)).await;
+    let a = env
+        .send(
+            Method::PATCH,
+            &p,
+            Some(&json!({"name": "Desk"})),
+            &h,
+            Some(TEST_API_KEY),
+        )
+        .await;
+    let b = env
+        .send(
+            Method::PATCH,
+            &p,
+            Some(&json!({"name": "Desk"})),
+            &h,
+            Some(TEST_API_KEY),
+        )
+        .await;
     assert_eq!((a.status, b.status), (200, 200));
     assert_eq!(a.request_id(), b.request_id());
     // An archive replayed does not run again (updated_at unchanged, same response).
     let h2 = [("idempotency-key", "archive-1")];
-    let x = env.post_h(&format!("/agents/{}/archive", f.agent_disabled), &json!({}), &h2).await;
-    let y = env.post_h(&format!("/agents/{}/archive", f.agent_disabled), &json!({}), &h2).await;
+    let x = env
+        .post_h(
+            &format!("/agents/{}/archive", f.agent_disabled),
+            &json!({}),
+            &h2,
+        )
+        .await;
+    let y = env
+        .post_h(
+            &format!("/agents/{}/archive", f.agent_disabled),
+            &json!({}),
+            &h2,
+        )
+        .await;
     assert_eq!(x.bytes, y.bytes);
     assert_eq!(env.sb.stats().writes_applied, 2);
 }
@@ -73,12 +123,22 @@ async fn server_errors_are_not_stored() {
     let env = Env::new().await;
     let before = env.sb.count(Resource::Contacts);
     let body = json!({"first_name": "Max", "email": "max@example.com"});
-    let r = env.post_h("/contacts", &body, &[("idempotency-key", "k5"), ("x-sandbox-fault", "503")]).await;
+    let r = env
+        .post_h(
+            "/contacts",
+            &body,
+            &[("idempotency-key", "k5"), ("x-sandbox-fault", "503")],
+        )
+        .await;
     r.assert_error(503, "service_unavailable", None);
     assert_eq!(env.sb.count(Resource::Contacts), before);
-    let r = env.post_h("/contacts", &body, &[("idempotency-key", "k5")]).await;
+    let r = env
+        .post_h("/contacts", &body, &[("idempotency-key", "k5")])
+        .await;
     assert_eq!(r.status, 201, "the retry runs the operation");
-    let again = env.post_h("/contacts", &body, &[("idempotency-key", "k5")]).await;
+    let again = env
+        .post_h("/contacts", &body, &[("idempotency-key", "k5")])
+        .await;
     assert_eq!(again.request_id(), r.request_id());
     assert_eq!(env.sb.count(Resource::Contacts), before + 1);
 }
@@ -99,12 +159,20 @@ async fn invalid_keys_are_rejected() {
     let env = Env::new().await;
     let long = "k".repeat(256);
     let r = env
-        .post_h("/contacts", &json!({"first_name": "A", "email": "a@example.com"}), &[("idempotency-key", long.as_str())])
+        .post_h(
+            "/contacts",
+            &json!({"first_name": "A", "email": "a@example.com"}),
+            &[("idempotency-key", long.as_str())],
+        )
         .await;
     r.assert_error(400, "invalid_parameter", Some("Idempotency-Key"));
     let ok = "k".repeat(255);
     let r = env
-        .post_h("/contacts", &json!({"first_name": "A", "email": "a@example.com"}), &[("idempotency-key", ok.as_str())])
+        .post_h(
+            "/contacts",
+            &json!({"first_name": "A", "email": "a@example.com"}),
+            &[("idempotency-key", ok.as_str())],
+        )
         .await;
     assert_eq!(r.status, 201);
 }
@@ -139,7 +207,11 @@ async fn concurrent_requests_with_one_key_apply_once() {
         results.push(t.await.unwrap());
     }
     assert!(results.iter().all(|r| r.0 == 201));
-    assert!(results.iter().all(|r| r.1 == results[0].1 && r.2 == results[0].2));
+    assert!(
+        results
+            .iter()
+            .all(|r| r.1 == results[0].1 && r.2 == results[0].2)
+    );
     assert_eq!(env.sb.count(Resource::Contacts), before + 1);
     let s = env.sb.stats();
     assert_eq!((s.writes_applied, s.idempotent_replays), (1, 23));

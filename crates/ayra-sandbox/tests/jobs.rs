@@ -21,25 +21,49 @@ async fn workflow_crud() {
     assert_eq!(r.data()["status"], "active");
     assert!(r.data()["description"].is_null());
     let id = r.data()["id"].as_str().unwrap().to_string();
-    let u = env.patch(&format!("/workflows/{id}"), &json!({"status": "paused", "description": "d"})).await;
-    assert_eq!((u.data()["status"].as_str(), u.data()["description"].as_str()), (Some("paused"), Some("d")));
+    let u = env
+        .patch(
+            &format!("/workflows/{id}"),
+            &json!({"status": "paused", "description": "d"}),
+        )
+        .await;
+    assert_eq!(
+        (
+            u.data()["status"].as_str(),
+            u.data()["description"].as_str()
+        ),
+        (Some("paused"), Some("d"))
+    );
     assert_eq!(u.data()["steps"], body["steps"]);
     env.post(&format!("/workflows/{id}/trigger"), &json!({"input": {}}))
         .await
         .assert_error(422, "workflow_paused", None);
-    env.post("/workflows", &json!({"name": "x", "trigger_type": "api", "steps": []}))
-        .await
-        .assert_error(400, "invalid_field", Some("steps"));
-    env.post("/workflows", &json!({"name": "x", "trigger_type": "api", "steps": [{"type": "wait"}]}))
-        .await
-        .assert_error(400, "missing_required_field", Some("steps[0].config"));
-    env.post("/workflows", &json!({"name": "x", "trigger_type": "cron", "steps": [{"type": "wait", "config": {}}]}))
-        .await
-        .assert_error(400, "invalid_field", Some("trigger_type"));
+    env.post(
+        "/workflows",
+        &json!({"name": "x", "trigger_type": "api", "steps": []}),
+    )
+    .await
+    .assert_error(400, "invalid_field", Some("steps"));
+    env.post(
+        "/workflows",
+        &json!({"name": "x", "trigger_type": "api", "steps": [{"type": "wait"}]}),
+    )
+    .await
+    .assert_error(400, "missing_required_field", Some("steps[0].config"));
+    env.post(
+        "/workflows",
+        &json!({"name": "x", "trigger_type": "cron", "steps": [{"type": "wait", "config": {}}]}),
+    )
+    .await
+    .assert_error(400, "invalid_field", Some("trigger_type"));
     let list = assert_list(&env.get("/workflows").await);
     assert_eq!(list[0]["id"], id.as_str(), "newest first");
     assert_eq!(env.delete(&format!("/workflows/{id}")).await.status, 204);
-    env.get(&format!("/workflows/{id}")).await.assert_error(404, "resource_not_found", Some("workflow_id"));
+    env.get(&format!("/workflows/{id}")).await.assert_error(
+        404,
+        "resource_not_found",
+        Some("workflow_id"),
+    );
 }
 
 #[tokio::test]
@@ -47,18 +71,29 @@ async fn executions_move_through_their_states() {
     let env = env().await;
     let f = env.sb.fixtures();
     let r = env
-        .post(&format!("/workflows/{}/trigger", f.workflow_active), &json!({"input": {"contact_id": f.contact}}))
+        .post(
+            &format!("/workflows/{}/trigger", f.workflow_active),
+            &json!({"input": {"contact_id": f.contact}}),
+        )
         .await;
     assert_eq!(r.status, 202, "{}", r.json);
     let x = r.data();
     assert_eq!(x["status"], "queued");
-    assert!(x["result"].is_null() && x["error"].is_null() && x["started_at"].is_null() && x["finished_at"].is_null());
+    assert!(
+        x["result"].is_null()
+            && x["error"].is_null()
+            && x["started_at"].is_null()
+            && x["finished_at"].is_null()
+    );
     assert_eq!(x["input"]["contact_id"], f.contact);
     let path = format!("/workflow-executions/{}", x["id"].as_str().unwrap());
     // Observe the states in order.
     let mut seen: Vec<String> = Vec::new();
     for _ in 0..100 {
-        let s = env.get(&path).await.data()["status"].as_str().unwrap().to_string();
+        let s = env.get(&path).await.data()["status"]
+            .as_str()
+            .unwrap()
+            .to_string();
         if seen.last() != Some(&s) {
             seen.push(s.clone());
         }
@@ -69,32 +104,57 @@ async fn executions_move_through_their_states() {
     }
     assert_eq!(seen.last().map(String::as_str), Some("succeeded"));
     let order = ["queued", "running", "succeeded"];
-    let idx: Vec<usize> = seen.iter().map(|s| order.iter().position(|o| o == s).unwrap()).collect();
+    let idx: Vec<usize> = seen
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).unwrap())
+        .collect();
     assert!(idx.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
     let done = env.get(&path).await;
     assert_eq!(done.data()["result"]["steps_completed"], 2);
     assert!(done.data()["finished_at"].is_string() && done.data()["started_at"].is_string());
     // Failing input.
     let r = env
-        .post(&format!("/workflows/{}/trigger", f.workflow_active), &json!({"input": {"fail": true}}))
+        .post(
+            &format!("/workflows/{}/trigger", f.workflow_active),
+            &json!({"input": {"fail": true}}),
+        )
         .await;
-    let failed = env.wait_job(&format!("/workflow-executions/{}", r.data()["id"].as_str().unwrap())).await;
+    let failed = env
+        .wait_job(&format!(
+            "/workflow-executions/{}",
+            r.data()["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(failed.data()["status"], "failed");
     assert!(failed.data()["error"].as_str().unwrap().contains("Step 1"));
     assert!(failed.data()["result"].is_null());
     // Listed newest first under the workflow.
-    let list = assert_list(&env.get(&format!("/workflows/{}/executions", f.workflow_active)).await);
+    let list = assert_list(
+        &env.get(&format!("/workflows/{}/executions", f.workflow_active))
+            .await,
+    );
     assert_eq!(list[0]["id"], r.data()["id"]);
     assert!(list.iter().all(|e| e["workflow_id"] == f.workflow_active));
-    env.post(&format!("/workflows/{}/trigger", f.workflow_active), &json!({"input": "x"}))
-        .await
-        .assert_error(400, "invalid_field", Some("input"));
-    env.post(&format!("/workflows/{}/trigger", f.workflow_paused), &json!({"input": {}}))
-        .await
-        .assert_error(422, "workflow_paused", None);
-    env.get("/workflows/wf_none/executions").await.assert_error(404, "resource_not_found", Some("workflow_id"));
+    env.post(
+        &format!("/workflows/{}/trigger", f.workflow_active),
+        &json!({"input": "x"}),
+    )
+    .await
+    .assert_error(400, "invalid_field", Some("input"));
+    env.post(
+        &format!("/workflows/{}/trigger", f.workflow_paused),
+        &json!({"input": {}}),
+    )
+    .await
+    .assert_error(422, "workflow_paused", None);
+    env.get("/workflows/wf_none/executions").await.assert_error(
+        404,
+        "resource_not_found",
+        Some("workflow_id"),
+    );
     // Executions stay readable after their workflow is deleted.
-    env.delete(&format!("/workflows/{}", f.workflow_active)).await;
+    env.delete(&format!("/workflows/{}", f.workflow_active))
+        .await;
     assert_eq!(env.get(&path).await.status, 200);
 }
 
@@ -105,32 +165,63 @@ async fn reports() {
     let r = env.post("/reports", &body).await;
     assert_eq!(r.status, 202, "{}", r.json);
     assert_eq!(r.data()["status"], "queued");
-    assert!(r.data()["parameters"]["agent_id"].is_null(), "always included");
-    let done = env.wait_job(&format!("/reports/{}", r.data()["id"].as_str().unwrap())).await;
+    assert!(
+        r.data()["parameters"]["agent_id"].is_null(),
+        "always included"
+    );
+    let done = env
+        .wait_job(&format!("/reports/{}", r.data()["id"].as_str().unwrap()))
+        .await;
     assert_eq!(done.data()["status"], "succeeded");
     let res = &done.data()["result"];
-    let total = env.get("/conversations?per_page=1").await.json["meta"]["total"].as_u64().unwrap();
+    let total = env.get("/conversations?per_page=1").await.json["meta"]["total"]
+        .as_u64()
+        .unwrap();
     assert_eq!(res["conversations"].as_u64(), Some(total));
-    let outcomes: u64 = res["outcomes"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let outcomes: u64 = res["outcomes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert!(outcomes <= total);
     for kind in ["agent_performance", "contact_growth"] {
         let r = env.post("/reports", &json!({"type": kind, "parameters": {"start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z"}})).await;
-        let done = env.wait_job(&format!("/reports/{}", r.data()["id"].as_str().unwrap())).await;
+        let done = env
+            .wait_job(&format!("/reports/{}", r.data()["id"].as_str().unwrap()))
+            .await;
         assert_eq!(done.data()["status"], "succeeded");
         assert!(done.data()["result"].is_object());
     }
     env.post("/reports", &json!({"type": "conversation_summary", "parameters": {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}}))
         .await
         .assert_error(422, "invalid_time_range", Some("parameters.end"));
-    let failing = env.post_h("/reports", &body, &[("x-sandbox-job", "fail")]).await;
-    let failed = env.wait_job(&format!("/reports/{}", failing.data()["id"].as_str().unwrap())).await;
+    let failing = env
+        .post_h("/reports", &body, &[("x-sandbox-job", "fail")])
+        .await;
+    let failed = env
+        .wait_job(&format!(
+            "/reports/{}",
+            failing.data()["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(failed.data()["status"], "failed");
     assert!(failed.data()["error"].is_string() && failed.data()["result"].is_null());
     let list = assert_list(&env.get("/reports").await);
     assert_eq!(list[0]["id"], failing.data()["id"]);
     let f = env.sb.fixtures();
-    assert_eq!(env.get(&format!("/reports/{}", f.report_succeeded)).await.data()["status"], "succeeded");
-    assert_eq!(env.get(&format!("/reports/{}", f.report_failed)).await.data()["status"], "failed");
+    assert_eq!(
+        env.get(&format!("/reports/{}", f.report_succeeded))
+            .await
+            .data()["status"],
+        "succeeded"
+    );
+    assert_eq!(
+        env.get(&format!("/reports/{}", f.report_failed))
+            .await
+            .data()["status"],
+        "failed"
+    );
 }
 
 fn parse_csv_line(line: &str) -> Vec<String> {
@@ -170,7 +261,9 @@ async fn exports_csv_and_ndjson() {
     assert!(r.data()["download_url"].is_null() && r.data()["row_count"].is_null());
     let id = r.data()["id"].as_str().unwrap().to_string();
     // 409 until it has succeeded.
-    env.get(&format!("/exports/{id}/download")).await.assert_error(409, "export_not_ready", None);
+    env.get(&format!("/exports/{id}/download"))
+        .await
+        .assert_error(409, "export_not_ready", None);
     let done = env.wait_job(&format!("/exports/{id}")).await;
     assert_eq!(done.data()["status"], "succeeded");
     let url = done.data()["download_url"].as_str().unwrap();
@@ -185,7 +278,10 @@ async fn exports_csv_and_ndjson() {
         "id,agent_id,contact_id,direction,status,outcome,from_number,to_number,started_at,ended_at,duration_seconds,has_recording,summary"
     );
     let expected = env
-        .get(&format!("/conversations?agent_id={}&status=completed&per_page=1", f.agent_active))
+        .get(&format!(
+            "/conversations?agent_id={}&status=completed&per_page=1",
+            f.agent_active
+        ))
         .await
         .json["meta"]["total"]
         .as_u64()
@@ -199,37 +295,68 @@ async fn exports_csv_and_ndjson() {
         assert_eq!(cells[4], "completed");
     }
     // NDJSON of contacts with a tag.
-    let r = env.post("/exports", &json!({"resource": "contacts", "format": "ndjson", "filters": {"tag": "vip"}})).await;
+    let r = env
+        .post(
+            "/exports",
+            &json!({"resource": "contacts", "format": "ndjson", "filters": {"tag": "vip"}}),
+        )
+        .await;
     let id = r.data()["id"].as_str().unwrap().to_string();
     env.wait_job(&format!("/exports/{id}")).await;
     let file = env.get(&format!("/exports/{id}/download")).await;
     assert_eq!(file.header("content-type"), Some("application/x-ndjson"));
-    let rows: Vec<Value> = file.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let vip_total = env.get("/contacts?tag=vip&per_page=1").await.json["meta"]["total"].as_u64().unwrap();
+    let rows: Vec<Value> = file
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let vip_total = env.get("/contacts?tag=vip&per_page=1").await.json["meta"]["total"]
+        .as_u64()
+        .unwrap();
     assert_eq!(rows.len() as u64, vip_total);
-    assert!(rows.iter().all(|c| c["tags"].as_array().unwrap().contains(&json!("vip"))));
+    assert!(
+        rows.iter()
+            .all(|c| c["tags"].as_array().unwrap().contains(&json!("vip")))
+    );
     // Appointments, no filters.
-    let r = env.post("/exports", &json!({"resource": "appointments", "format": "csv"})).await;
+    let r = env
+        .post(
+            "/exports",
+            &json!({"resource": "appointments", "format": "csv"}),
+        )
+        .await;
     let id = r.data()["id"].as_str().unwrap().to_string();
     assert_eq!(r.data()["filters"], json!({}));
     env.wait_job(&format!("/exports/{id}")).await;
     let text = env.get(&format!("/exports/{id}/download")).await.text();
     assert!(text.starts_with("id,calendar_id,contact_id,title,notes,start,end,status,series_id,cancellation_reason,created_at,updated_at\n"));
-    assert_eq!(text.lines().count() - 1, env.sb.count(ayra_sandbox::Resource::Appointments));
+    assert_eq!(
+        text.lines().count() - 1,
+        env.sb.count(ayra_sandbox::Resource::Appointments)
+    );
 }
 
 #[tokio::test]
 async fn export_errors() {
     let env = env().await;
-    env.post("/exports", &json!({"resource": "conversations", "format": "csv", "filters": {"colour": "blue"}}))
-        .await
-        .assert_error(422, "invalid_filter", Some("filters.colour"));
-    env.post("/exports", &json!({"resource": "conversations", "format": "csv", "filters": {"status": "sleeping"}}))
-        .await
-        .assert_error(422, "invalid_filter", Some("filters.status"));
-    env.post("/exports", &json!({"resource": "contacts", "format": "csv", "filters": {"created_after": 5}}))
-        .await
-        .assert_error(422, "invalid_filter", Some("filters.created_after"));
+    env.post(
+        "/exports",
+        &json!({"resource": "conversations", "format": "csv", "filters": {"colour": "blue"}}),
+    )
+    .await
+    .assert_error(422, "invalid_filter", Some("filters.colour"));
+    env.post(
+        "/exports",
+        &json!({"resource": "conversations", "format": "csv", "filters": {"status": "sleeping"}}),
+    )
+    .await
+    .assert_error(422, "invalid_filter", Some("filters.status"));
+    env.post(
+        "/exports",
+        &json!({"resource": "contacts", "format": "csv", "filters": {"created_after": 5}}),
+    )
+    .await
+    .assert_error(422, "invalid_filter", Some("filters.created_after"));
     env.post("/exports", &json!({"resource": "calls", "format": "csv"}))
         .await
         .assert_error(400, "invalid_field", Some("resource"));
@@ -237,17 +364,29 @@ async fn export_errors() {
         .await
         .assert_error(400, "missing_required_field", Some("format"));
     let r = env
-        .post_h("/exports", &json!({"resource": "contacts", "format": "csv"}), &[("x-sandbox-job", "fail")])
+        .post_h(
+            "/exports",
+            &json!({"resource": "contacts", "format": "csv"}),
+            &[("x-sandbox-job", "fail")],
+        )
         .await;
     let id = r.data()["id"].as_str().unwrap().to_string();
     let done = env.wait_job(&format!("/exports/{id}")).await;
     assert_eq!(done.data()["status"], "failed");
     assert!(done.data()["download_url"].is_null());
-    env.get(&format!("/exports/{id}/download")).await.assert_error(409, "export_failed", None);
-    env.get("/exports/exp_nope/download").await.assert_error(404, "resource_not_found", Some("export_id"));
+    env.get(&format!("/exports/{id}/download"))
+        .await
+        .assert_error(409, "export_failed", None);
+    env.get("/exports/exp_nope/download").await.assert_error(
+        404,
+        "resource_not_found",
+        Some("export_id"),
+    );
     // The seeded export is downloadable.
     let f = env.sb.fixtures();
-    let file = env.get(&format!("/exports/{}/download", f.export_succeeded)).await;
+    let file = env
+        .get(&format!("/exports/{}/download", f.export_succeeded))
+        .await;
     assert_eq!(file.status, 200);
     assert!(file.text().lines().count() >= 2);
 }

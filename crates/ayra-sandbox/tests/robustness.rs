@@ -46,10 +46,40 @@ fn nasty_values() -> Vec<Value> {
 }
 
 const FIELDS: &[&str] = &[
-    "name", "voice_id", "prompt", "phone_number", "timezone", "max_call_duration_seconds", "first_name", "email",
-    "phone", "tags", "custom_fields", "key", "label", "type", "calendar_id", "contact_id", "title", "start", "end",
-    "duration_minutes", "recurrence", "scope", "reason", "steps", "trigger_type", "status", "input", "parameters",
-    "resource", "format", "filters", "notes", "language", "description",
+    "name",
+    "voice_id",
+    "prompt",
+    "phone_number",
+    "timezone",
+    "max_call_duration_seconds",
+    "first_name",
+    "email",
+    "phone",
+    "tags",
+    "custom_fields",
+    "key",
+    "label",
+    "type",
+    "calendar_id",
+    "contact_id",
+    "title",
+    "start",
+    "end",
+    "duration_minutes",
+    "recurrence",
+    "scope",
+    "reason",
+    "steps",
+    "trigger_type",
+    "status",
+    "input",
+    "parameters",
+    "resource",
+    "format",
+    "filters",
+    "notes",
+    "language",
+    "description",
 ];
 
 #[tokio::test]
@@ -61,9 +91,21 @@ async fn no_500s_on_garbage_bodies() {
         for field in FIELDS {
             for v in nasty_values() {
                 let body = json!({ *field: v });
-                let r = env.send(m.clone(), path, Some(&body), &[], Some(TEST_API_KEY)).await;
-                assert!(r.status < 500, "{method} {path} {body}: {} {}", r.status, r.json);
-                assert_eq!(r.request_id(), r.json["error"]["request_id"].as_str().unwrap_or(r.request_id()));
+                let r = env
+                    .send(m.clone(), path, Some(&body), &[], Some(TEST_API_KEY))
+                    .await;
+                assert!(
+                    r.status < 500,
+                    "{method} {path} {body}: {} {}",
+                    r.status,
+                    r.json
+                );
+                assert_eq!(
+                    r.request_id(),
+                    r.json["error"]["request_id"]
+                        .as_str()
+                        .unwrap_or(r.request_id())
+                );
                 n += 1;
             }
         }
@@ -75,8 +117,15 @@ async fn no_500s_on_garbage_bodies() {
                 json!({"type": "contact_growth", "parameters": {"start": "0001-01-01T00:00:00Z", "end": v}}),
                 json!({"resource": "contacts", "format": "csv", "filters": {"created_after": v, "q": v}}),
             ] {
-                let r = env.send(m.clone(), path, Some(&body), &[], Some(TEST_API_KEY)).await;
-                assert!(r.status < 500, "{method} {path} {body}: {} {}", r.status, r.json);
+                let r = env
+                    .send(m.clone(), path, Some(&body), &[], Some(TEST_API_KEY))
+                    .await;
+                assert!(
+                    r.status < 500,
+                    "{method} {path} {body}: {} {}",
+                    r.status,
+                    r.json
+                );
                 n += 1;
             }
         }
@@ -105,11 +154,25 @@ async fn no_500s_on_extreme_queries() {
         let r = env.get(p).await;
         assert!(r.status < 500, "{p}: {} {}", r.status, r.json);
     }
-    let r = env.send(Method::DELETE, "/contacts/cnt_5hJ2kW8rY4/tags/%F0%9F%99%82", None, &[], Some(TEST_API_KEY)).await;
+    let r = env
+        .send(
+            Method::DELETE,
+            "/contacts/cnt_5hJ2kW8rY4/tags/%F0%9F%99%82",
+            None,
+            &[],
+            Some(TEST_API_KEY),
+        )
+        .await;
     assert_eq!(r.status, 204);
     let long_tag = "t".repeat(65);
     let r = env
-        .send(Method::DELETE, &format!("/contacts/cnt_5hJ2kW8rY4/tags/{long_tag}"), None, &[], Some(TEST_API_KEY))
+        .send(
+            Method::DELETE,
+            &format!("/contacts/cnt_5hJ2kW8rY4/tags/{long_tag}"),
+            None,
+            &[],
+            Some(TEST_API_KEY),
+        )
         .await;
     r.assert_error(400, "invalid_parameter", Some("tag"));
     // Booking at the end of time is refused, not a crash.
@@ -127,12 +190,21 @@ async fn garbage_headers() {
         ("x-sandbox-fault", "429;retry-after=-1"),
         ("x-sandbox-fault", "latency=abc"),
         ("x-sandbox-fault-times", "many"),
-        ("content-type", "application/json; charset=utf-8; boundary=x"),
+        (
+            "content-type",
+            "application/json; charset=utf-8; boundary=x",
+        ),
         ("authorization", "Bearer"),
         ("idempotency-key", ""),
     ] {
         let r = env
-            .send(Method::POST, "/contacts", Some(&json!({"first_name": "H", "email": "h@example.com"})), &[(k, v)], Some(TEST_API_KEY))
+            .send(
+                Method::POST,
+                "/contacts",
+                Some(&json!({"first_name": "H", "email": "h@example.com"})),
+                &[(k, v)],
+                Some(TEST_API_KEY),
+            )
             .await;
         assert!(r.status < 500, "{k}: {v}: {} {}", r.status, r.json);
     }

@@ -19,7 +19,10 @@ pub(crate) fn list(ctx: &Ctx) -> ApiResult {
         .agents
         .values()
         .filter(|a| status.as_ref().is_none_or(|s| *s == a.status))
-        .filter(|a| q.as_ref().is_none_or(|q| a.name.to_lowercase().contains(q.as_str())))
+        .filter(|a| {
+            q.as_ref()
+                .is_none_or(|q| a.name.to_lowercase().contains(q.as_str()))
+        })
         .filter(|a| after.is_none_or(|t| a.created_at >= t))
         .filter(|a| before.is_none_or(|t| a.created_at < t))
         .collect();
@@ -60,9 +63,19 @@ impl AgentFields {
         } else {
             o.str_opt("voice_id", 1, 200)?
         };
-        o.check("voice_id", voice_id.as_deref(), |s| is_id(s, "voice"), "a voice id (voice_...)")?;
+        o.check(
+            "voice_id",
+            voice_id.as_deref(),
+            |s| is_id(s, "voice"),
+            "a voice id (voice_...)",
+        )?;
         let language = o.str_opt("language", 1, 100)?;
-        o.check("language", language.as_deref(), is_language, "a BCP-47 language tag such as en-US")?;
+        o.check(
+            "language",
+            language.as_deref(),
+            is_language,
+            "a BCP-47 language tag such as en-US",
+        )?;
         let prompt = if create {
             Some(o.str_req("prompt", 1, 32000)?)
         } else {
@@ -228,7 +241,9 @@ pub(crate) fn set_status(ctx: &Ctx, id: &str, target: &str) -> ApiResult {
         return Err(ApiError::unprocessable(
             "agent_archived",
             None,
-            format!("Agent '{id}' is archived; archived is final (it cannot be enabled or disabled)."),
+            format!(
+                "Agent '{id}' is archived; archived is final (it cannot be enabled or disabled)."
+            ),
         ));
     }
     if a.status != target {

@@ -74,7 +74,9 @@ fn invalid_range(field: &str, msg: &str) -> ApiError {
 fn floor(t: DateTime<Utc>, granularity: &str) -> Option<DateTime<Utc>> {
     let date = t.date_naive();
     let day = match granularity {
-        "week" => date.checked_sub_signed(Duration::days(i64::from(date.weekday().num_days_from_monday())))?,
+        "week" => date.checked_sub_signed(Duration::days(i64::from(
+            date.weekday().num_days_from_monday(),
+        )))?,
         _ => date,
     };
     let mut start = day.and_time(NaiveTime::MIN).and_utc();
@@ -87,7 +89,9 @@ fn floor(t: DateTime<Utc>, granularity: &str) -> Option<DateTime<Utc>> {
 pub(crate) fn summary(ctx: &Ctx) -> ApiResult {
     let start = ctx.q_datetime_req("start")?;
     let end = ctx.q_datetime_req("end")?;
-    let granularity = ctx.q_enum("granularity", &["hour", "day", "week"])?.unwrap_or_else(|| "day".into());
+    let granularity = ctx
+        .q_enum("granularity", &["hour", "day", "week"])?
+        .unwrap_or_else(|| "day".into());
     let agent_id = ctx.q_id("agent_id", "agt")?;
     if end <= start {
         return Err(invalid_range("end", "'end' must be after 'start'."));
@@ -97,7 +101,8 @@ pub(crate) fn summary(ctx: &Ctx) -> ApiResult {
         "week" => Duration::weeks(1),
         _ => Duration::days(1),
     };
-    let first = floor(start, &granularity).ok_or_else(|| invalid_range("start", "'start' is out of range."))?;
+    let first = floor(start, &granularity)
+        .ok_or_else(|| invalid_range("start", "'start' is out of range."))?;
     let span = (end - first).num_seconds();
     let n_buckets = (span + width.num_seconds() - 1) / width.num_seconds();
     if n_buckets > 1000 {
@@ -126,9 +131,7 @@ pub(crate) fn summary(ctx: &Ctx) -> ApiResult {
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let t = first
-                .checked_add_signed(width * i as i32)
-                .unwrap_or(first);
+            let t = first.checked_add_signed(width * i as i32).unwrap_or(first);
             json!({
                 "bucket_start": crate::api::ts(t),
                 "conversations": b.conversations,
@@ -192,11 +195,17 @@ pub(crate) fn realtime(ctx: &Ctx) -> ApiResult {
 
 // ---- reports ------------------------------------------------------------------
 
-pub(crate) const REPORT_TYPES: &[&str] = &["conversation_summary", "agent_performance", "contact_growth"];
+pub(crate) const REPORT_TYPES: &[&str] = &[
+    "conversation_summary",
+    "agent_performance",
+    "contact_growth",
+];
 
 pub(crate) fn compute_report(st: &State, kind: &str, p: &ReportParams) -> Value {
     let in_range = |c: &&Conversation| {
-        c.started_at >= p.start && c.started_at < p.end && p.agent_id.as_ref().is_none_or(|a| *a == c.agent_id)
+        c.started_at >= p.start
+            && c.started_at < p.end
+            && p.agent_id.as_ref().is_none_or(|a| *a == c.agent_id)
     };
     match kind {
         "conversation_summary" => {
@@ -281,7 +290,12 @@ pub(crate) fn list_reports(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
     let st = lock(&ctx.shared.state);
     let mut v: Vec<&Report> = st.reports.values().collect();
-    v.sort_by(|a, b| b.clock.created.cmp(&a.clock.created).then(b.seq.cmp(&a.seq)));
+    v.sort_by(|a, b| {
+        b.clock
+            .created
+            .cmp(&a.clock.created)
+            .then(b.seq.cmp(&a.seq))
+    });
     ctx.list(pr, &v, |r| r.view(ctx.now))
 }
 
@@ -293,11 +307,23 @@ pub(crate) fn create_report(ctx: &Ctx) -> ApiResult {
     let start = p.datetime_req("start")?;
     let end = p.datetime_req("end")?;
     let agent_id = p.str_nullable("agent_id", 1, 200)?.flatten();
-    p.check("agent_id", agent_id.as_deref(), |s| is_id(s, "agt"), "an agent id (agt_...)")?;
+    p.check(
+        "agent_id",
+        agent_id.as_deref(),
+        |s| is_id(s, "agt"),
+        "an agent id (agt_...)",
+    )?;
     if end <= start {
-        return Err(invalid_range("parameters.end", "'parameters.end' must be after 'parameters.start'."));
+        return Err(invalid_range(
+            "parameters.end",
+            "'parameters.end' must be after 'parameters.start'.",
+        ));
     }
-    let params = ReportParams { start, end, agent_id };
+    let params = ReportParams {
+        start,
+        end,
+        agent_id,
+    };
     let mut st = lock(&ctx.shared.state);
     let result = compute_report(&st, &kind, &params);
     let fail = job_should_fail(ctx);
@@ -335,15 +361,44 @@ pub(crate) fn get_report(ctx: &Ctx, id: &str) -> ApiResult {
 // ---- exports ------------------------------------------------------------------
 
 const CONVERSATION_COLUMNS: &[&str] = &[
-    "id", "agent_id", "contact_id", "direction", "status", "outcome", "from_number", "to_number",
-    "started_at", "ended_at", "duration_seconds", "has_recording", "summary",
+    "id",
+    "agent_id",
+    "contact_id",
+    "direction",
+    "status",
+    "outcome",
+    "from_number",
+    "to_number",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "has_recording",
+    "summary",
 ];
 const CONTACT_COLUMNS: &[&str] = &[
-    "id", "first_name", "last_name", "email", "phone", "tags", "custom_fields", "created_at", "updated_at",
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "tags",
+    "custom_fields",
+    "created_at",
+    "updated_at",
 ];
 const APPOINTMENT_COLUMNS: &[&str] = &[
-    "id", "calendar_id", "contact_id", "title", "notes", "start", "end", "status", "series_id",
-    "cancellation_reason", "created_at", "updated_at",
+    "id",
+    "calendar_id",
+    "contact_id",
+    "title",
+    "notes",
+    "start",
+    "end",
+    "status",
+    "series_id",
+    "cancellation_reason",
+    "created_at",
+    "updated_at",
 ];
 
 /// The rows of an export (validating its filters) and the file's content.
@@ -360,20 +415,29 @@ pub(crate) fn render_export(
             let rows = f.select(st);
             (
                 CONVERSATION_COLUMNS,
-                rows.iter().map(|c| serde_json::to_string(c).unwrap_or_default()).collect(),
+                rows.iter()
+                    .map(|c| serde_json::to_string(c).unwrap_or_default())
+                    .collect(),
             )
         }
         "contacts" => {
             let f = ContactFilter::parse(&src)?;
             let rows = f.select(st);
-            (CONTACT_COLUMNS, rows.iter().map(|c| serde_json::to_string(c).unwrap_or_default()).collect())
+            (
+                CONTACT_COLUMNS,
+                rows.iter()
+                    .map(|c| serde_json::to_string(c).unwrap_or_default())
+                    .collect(),
+            )
         }
         _ => {
             let f = AppointmentFilter::parse(&src)?;
             let rows = f.select(st);
             (
                 APPOINTMENT_COLUMNS,
-                rows.iter().map(|a| serde_json::to_string(a).unwrap_or_default()).collect(),
+                rows.iter()
+                    .map(|a| serde_json::to_string(a).unwrap_or_default())
+                    .collect(),
             )
         }
     };
@@ -400,7 +464,10 @@ pub(crate) fn create_export(ctx: &Ctx) -> ApiResult {
     let o = Obj::body(&body)?;
     let resource = o.enum_req("resource", &["conversations", "contacts", "appointments"])?;
     let format = o.enum_req("format", &["csv", "ndjson"])?;
-    let filters = o.object_opt("filters")?.map(|f| f.map.clone()).unwrap_or_default();
+    let filters = o
+        .object_opt("filters")?
+        .map(|f| f.map.clone())
+        .unwrap_or_default();
     let mut st = lock(&ctx.shared.state);
     let (rows, content) = render_export(&st, &resource, &format, &filters)?;
     let fail = job_should_fail(ctx);

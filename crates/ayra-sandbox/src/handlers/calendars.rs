@@ -107,7 +107,9 @@ fn occurrences(
     count: Option<i64>,
     until: Option<DateTime<Utc>>,
 ) -> Result<Vec<DateTime<Utc>>, ApiError> {
-    let invalid = |msg: &str| ApiError::unprocessable("invalid_recurrence", Some("recurrence"), msg.to_string());
+    let invalid = |msg: &str| {
+        ApiError::unprocessable("invalid_recurrence", Some("recurrence"), msg.to_string())
+    };
     let local = first.with_timezone(&cal.tz).naive_local();
     let mut out = Vec::new();
     for n in 0..=100i64 {
@@ -150,9 +152,19 @@ pub(crate) fn create_appointment(ctx: &Ctx) -> ApiResult {
     let body = ctx.json_body()?;
     let o = Obj::body(&body)?;
     let calendar_id = o.str_req("calendar_id", 1, 200)?;
-    o.check("calendar_id", Some(&calendar_id), |s| is_id(s, "cal"), "a calendar id (cal_...)")?;
+    o.check(
+        "calendar_id",
+        Some(&calendar_id),
+        |s| is_id(s, "cal"),
+        "a calendar id (cal_...)",
+    )?;
     let contact_id = o.str_nullable("contact_id", 1, 200)?.flatten();
-    o.check("contact_id", contact_id.as_deref(), |s| is_id(s, "cnt"), "a contact id (cnt_...)")?;
+    o.check(
+        "contact_id",
+        contact_id.as_deref(),
+        |s| is_id(s, "cnt"),
+        "a contact id (cnt_...)",
+    )?;
     let title = o.str_req("title", 1, 200)?;
     let start = o.datetime_req("start")?;
     let end = o.datetime_opt("end")?;
@@ -189,7 +201,10 @@ pub(crate) fn create_appointment(ctx: &Ctx) -> ApiResult {
     }
     let length = match (end, duration) {
         (Some(_), Some(_)) => {
-            return Err(bad_range("end", "Give 'end' or 'duration_minutes', not both."));
+            return Err(bad_range(
+                "end",
+                "Give 'end' or 'duration_minutes', not both.",
+            ));
         }
         (Some(e), None) => {
             if e <= start {
@@ -224,7 +239,10 @@ pub(crate) fn create_appointment(ctx: &Ctx) -> ApiResult {
     let mut spans = Vec::with_capacity(starts.len());
     for s in starts {
         let Some(e) = s.checked_add_signed(length) else {
-            return Err(bad_range("end", "The appointment ends past the supported dates."));
+            return Err(bad_range(
+                "end",
+                "The appointment ends past the supported dates.",
+            ));
         };
         if !cal.fits(s, e) {
             return Err(slot_unavailable(format!(
@@ -285,7 +303,10 @@ fn not_scheduled(a: &Appointment) -> ApiError {
     ApiError::unprocessable(
         "appointment_not_scheduled",
         None,
-        format!("Appointment '{}' is {}; only scheduled appointments can be changed.", a.id, a.status),
+        format!(
+            "Appointment '{}' is {}; only scheduled appointments can be changed.",
+            a.id, a.status
+        ),
     )
 }
 
@@ -312,7 +333,12 @@ pub(crate) fn update_appointment(ctx: &Ctx, id: &str) -> ApiResult {
         (None, None) => (old_start, old_end),
         (Some(s), None) => match s.checked_add_signed(old_end - old_start) {
             Some(e) => (s, e),
-            None => return Err(bad_range("start", "The new time is past the supported dates.")),
+            None => {
+                return Err(bad_range(
+                    "start",
+                    "The new time is past the supported dates.",
+                ));
+            }
         },
         (None, Some(e)) => (old_start, e),
         (Some(s), Some(e)) => (s, e),
@@ -321,7 +347,9 @@ pub(crate) fn update_appointment(ctx: &Ctx, id: &str) -> ApiResult {
         return Err(bad_range("end", "'end' must be after 'start'."));
     }
     if (new_start, new_end) != (old_start, old_end) {
-        let fits = st.calendar(&cal_id).is_none_or(|c| c.fits(new_start, new_end));
+        let fits = st
+            .calendar(&cal_id)
+            .is_none_or(|c| c.fits(new_start, new_end));
         if !fits {
             return Err(slot_unavailable(format!(
                 "The slot {} - {} is outside the calendar's working hours.",

@@ -59,7 +59,10 @@ fn check_custom_fields(st: &State, values: &Map<String, Value>) -> Result<(), Ap
             return Err(ApiError::unprocessable(
                 "invalid_custom_field",
                 Some(&field),
-                format!("The custom field '{k}' is of type {}: its value must be {what}; got {v}.", def.kind),
+                format!(
+                    "The custom field '{k}' is of type {}: its value must be {what}; got {v}.",
+                    def.kind
+                ),
             ));
         }
     }
@@ -94,7 +97,12 @@ impl ContactFields {
         };
         let last_name = o.str_nullable("last_name", 0, 100)?;
         let email = o.str_nullable("email", 1, 254)?;
-        o.check("email", email.as_ref().and_then(|e| e.as_deref()), is_email, "an email address")?;
+        o.check(
+            "email",
+            email.as_ref().and_then(|e| e.as_deref()),
+            is_email,
+            "an email address",
+        )?;
         let phone = o.str_nullable("phone", 1, 16)?;
         o.check(
             "phone",
@@ -102,7 +110,9 @@ impl ContactFields {
             is_e164,
             "an E.164 phone number such as +33612345678",
         )?;
-        let tags = o.string_array_opt("tags", (0, MAX_TAGS), (1, 64))?.map(dedupe);
+        let tags = o
+            .string_array_opt("tags", (0, MAX_TAGS), (1, 64))?
+            .map(dedupe);
         let custom_fields = o.object_opt("custom_fields")?.map(|c| c.map.clone());
         Ok(ContactFields {
             first_name,
@@ -241,7 +251,10 @@ pub(crate) fn add_tags(ctx: &Ctx, id: &str) -> ApiResult {
         return Err(ApiError::unprocessable(
             "too_many_tags",
             Some("tags"),
-            format!("A contact has at most {MAX_TAGS} tags; this would make {}.", merged.len()),
+            format!(
+                "A contact has at most {MAX_TAGS} tags; this would make {}.",
+                merged.len()
+            ),
         ));
     }
     if merged.len() != c.tags.len() {
@@ -274,7 +287,10 @@ struct Interaction {
 }
 
 fn interaction_id(resource_id: &str) -> String {
-    let compact: String = resource_id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let compact: String = resource_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     format!("int_{compact}")
 }
 
@@ -293,14 +309,24 @@ pub(crate) fn interactions(ctx: &Ctx, id: &str) -> ApiResult {
         return Err(ApiError::not_found("contact_id", "contact", id));
     }
     let mut items: Vec<Interaction> = Vec::new();
-    for c in st.conversations.values().filter(|c| c.contact_id.as_deref() == Some(id)) {
-        let dir = if c.direction == "inbound" { "Inbound" } else { "Outbound" };
+    for c in st
+        .conversations
+        .values()
+        .filter(|c| c.contact_id.as_deref() == Some(id))
+    {
+        let dir = if c.direction == "inbound" {
+            "Inbound"
+        } else {
+            "Outbound"
+        };
         let summary = match c.status {
             "queued" => format!("{dir} call queued"),
             "in_progress" => format!("{dir} call in progress"),
             "failed" => format!(
                 "{dir} call failed{}",
-                c.outcome.map(|o| format!(", outcome {o}")).unwrap_or_default()
+                c.outcome
+                    .map(|o| format!(", outcome {o}"))
+                    .unwrap_or_default()
             ),
             _ => format!(
                 "{dir} call ({}), outcome {}",
@@ -316,8 +342,16 @@ pub(crate) fn interactions(ctx: &Ctx, id: &str) -> ApiResult {
             resource_id: c.id.clone(),
         });
     }
-    for a in st.appointments.values().filter(|a| a.contact_id.as_deref() == Some(id)) {
-        let mut summary = format!("Appointment '{}' booked for {}", a.title, crate::api::ts(a.start));
+    for a in st
+        .appointments
+        .values()
+        .filter(|a| a.contact_id.as_deref() == Some(id))
+    {
+        let mut summary = format!(
+            "Appointment '{}' booked for {}",
+            a.title,
+            crate::api::ts(a.start)
+        );
         if a.status != "scheduled" {
             summary.push_str(&format!(" ({})", a.status));
         }

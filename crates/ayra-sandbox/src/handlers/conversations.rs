@@ -35,7 +35,10 @@ pub(crate) fn get(ctx: &Ctx, id: &str) -> ApiResult {
 pub(crate) fn transcript(ctx: &Ctx, id: &str) -> ApiResult {
     let st = lock(&ctx.shared.state);
     let c = find(&st, id)?;
-    ctx.ok(200, json!({"conversation_id": c.id, "segments": to_value(&c.segments)}))
+    ctx.ok(
+        200,
+        json!({"conversation_id": c.id, "segments": to_value(&c.segments)}),
+    )
 }
 
 pub(crate) fn recording(ctx: &Ctx, id: &str) -> ApiResult {
@@ -84,7 +87,10 @@ pub(crate) fn analytics(ctx: &Ctx, id: &str) -> ApiResult {
         return Err(ApiError::unprocessable(
             "conversation_not_ended",
             None,
-            format!("Conversation '{id}' is {}; metrics exist once it has ended.", c.status),
+            format!(
+                "Conversation '{id}' is {}; metrics exist once it has ended.",
+                c.status
+            ),
         ));
     }
     let m = &c.metrics;
@@ -168,7 +174,12 @@ fn past_events(c: &Conversation) -> Vec<String> {
         items.push((
             s.end_ms,
             0,
-            ev(&format!("s{i}"), "transcript_segment", at(c.started_at, s.end_ms), to_value(s)),
+            ev(
+                &format!("s{i}"),
+                "transcript_segment",
+                at(c.started_at, s.end_ms),
+                to_value(s),
+            ),
         ));
     }
     for (i, a) in c.actions.iter().enumerate() {
@@ -205,8 +216,14 @@ pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
         (past_events(c), !c.ended())
     };
     let headers = vec![
-        (http::header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
-        (http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        ),
+        (
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ),
     ];
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(32);
     let shared = ctx.shared.clone();
@@ -231,7 +248,9 @@ pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
         }
         if initial.is_empty() {
             let _ = tx
-                .send(Bytes::from_static(b": waiting for the conversation to start\n\n"))
+                .send(Bytes::from_static(
+                    b": waiting for the conversation to start\n\n",
+                ))
                 .await;
         }
         // Drive the conversation to its end, one step at a time.

@@ -9,7 +9,12 @@ use crate::state::State;
 use crate::validate::{Obj, is_e164};
 
 pub(crate) const WORKFLOW_STATUSES: &[&str] = &["active", "paused"];
-pub(crate) const TRIGGER_TYPES: &[&str] = &["api", "conversation_ended", "appointment_booked", "contact_created"];
+pub(crate) const TRIGGER_TYPES: &[&str] = &[
+    "api",
+    "conversation_ended",
+    "appointment_booked",
+    "contact_created",
+];
 
 pub(crate) fn list(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
@@ -120,7 +125,12 @@ pub(crate) fn job_should_fail(ctx: &Ctx) -> bool {
 }
 
 /// What the steps produce: (result, error) — the error when a step fails.
-pub(crate) fn simulate(w: &Workflow, input: &Map<String, Value>, fail: bool, exec_id: &str) -> (Value, String) {
+pub(crate) fn simulate(
+    w: &Workflow,
+    input: &Map<String, Value>,
+    fail: bool,
+    exec_id: &str,
+) -> (Value, String) {
     let mut result = Map::new();
     let tail: String = exec_id.chars().rev().take(6).collect();
     for (i, step) in w.steps.iter().enumerate() {
@@ -137,7 +147,10 @@ pub(crate) fn simulate(w: &Workflow, input: &Map<String, Value>, fail: bool, exe
             } else {
                 "the step failed (the input asked for a failure)".to_string()
             };
-            return (Value::Null, format!("Step {} ({kind}) failed: {why}.", i + 1));
+            return (
+                Value::Null,
+                format!("Step {} ({kind}) failed: {why}.", i + 1),
+            );
         }
         match kind {
             "send_sms" => {
@@ -169,7 +182,9 @@ pub(crate) fn trigger(ctx: &Ctx, id: &str) -> ApiResult {
         return Err(ApiError::unprocessable(
             "workflow_paused",
             None,
-            format!("Workflow '{id}' is paused; resume it (PATCH status=active) before triggering it."),
+            format!(
+                "Workflow '{id}' is paused; resume it (PATCH status=active) before triggering it."
+            ),
         ));
     }
     let fail = job_should_fail(ctx) || input.get("fail") == Some(&Value::Bool(true));
@@ -203,8 +218,17 @@ pub(crate) fn list_executions(ctx: &Ctx, id: &str) -> ApiResult {
     let pr = ctx.page()?;
     let mut st = lock(&ctx.shared.state);
     find(&mut st, id)?;
-    let mut v: Vec<&Execution> = st.executions.values().filter(|x| x.workflow_id == id).collect();
-    v.sort_by(|a, b| b.clock.created.cmp(&a.clock.created).then(b.seq.cmp(&a.seq)));
+    let mut v: Vec<&Execution> = st
+        .executions
+        .values()
+        .filter(|x| x.workflow_id == id)
+        .collect();
+    v.sort_by(|a, b| {
+        b.clock
+            .created
+            .cmp(&a.clock.created)
+            .then(b.seq.cmp(&a.seq))
+    });
     ctx.list(pr, &v, |x| x.view(ctx.now))
 }
 

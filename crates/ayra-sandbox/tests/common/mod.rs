@@ -71,7 +71,11 @@ impl Env {
     pub async fn with(b: SandboxBuilder) -> Env {
         let sb = b.start().await;
         let base = sb.base_url();
-        Env { sb, http: client(), base }
+        Env {
+            sb,
+            http: client(),
+            base,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -103,31 +107,42 @@ impl Env {
         let headers = r.headers().clone();
         let bytes = r.bytes().await.expect("body").to_vec();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp { status, headers, bytes, json }
+        Resp {
+            status,
+            headers,
+            bytes,
+            json,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
-        self.send(Method::GET, path, None, &[], Some(TEST_API_KEY)).await
+        self.send(Method::GET, path, None, &[], Some(TEST_API_KEY))
+            .await
     }
 
     pub async fn get_ro(&self, path: &str) -> Resp {
-        self.send(Method::GET, path, None, &[], Some(READ_ONLY_API_KEY)).await
+        self.send(Method::GET, path, None, &[], Some(READ_ONLY_API_KEY))
+            .await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Resp {
-        self.send(Method::POST, path, Some(body), &[], Some(TEST_API_KEY)).await
+        self.send(Method::POST, path, Some(body), &[], Some(TEST_API_KEY))
+            .await
     }
 
     pub async fn post_h(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
-        self.send(Method::POST, path, Some(body), headers, Some(TEST_API_KEY)).await
+        self.send(Method::POST, path, Some(body), headers, Some(TEST_API_KEY))
+            .await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Resp {
-        self.send(Method::PATCH, path, Some(body), &[], Some(TEST_API_KEY)).await
+        self.send(Method::PATCH, path, Some(body), &[], Some(TEST_API_KEY))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Resp {
-        self.send(Method::DELETE, path, None, &[], Some(TEST_API_KEY)).await
+        self.send(Method::DELETE, path, None, &[], Some(TEST_API_KEY))
+            .await
     }
 
     /// Polls a job until it is final (bounded).
@@ -155,10 +170,17 @@ pub fn assert_list(r: &Resp) -> Vec<Value> {
     assert_eq!(m["request_id"], r.request_id());
     assert!(m["timestamp"].is_string());
     let l = &r.json["links"];
-    assert!(l["first"].is_string() && l["last"].is_string(), "{}", r.json);
+    assert!(
+        l["first"].is_string() && l["last"].is_string(),
+        "{}",
+        r.json
+    );
     assert!(l.get("prev").is_some() && l.get("next").is_some());
     let total = m["total"].as_u64().unwrap_or(0);
     let per_page = m["per_page"].as_u64().unwrap_or(1);
-    assert_eq!(m["total_pages"].as_u64().unwrap_or(0), total.div_ceil(per_page));
+    assert_eq!(
+        m["total_pages"].as_u64().unwrap_or(0),
+        total.div_ceil(per_page)
+    );
     r.json["data"].as_array().cloned().unwrap_or_default()
 }
