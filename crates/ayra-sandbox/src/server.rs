@@ -218,7 +218,7 @@ const EXPOSE: &str =
     "X-Request-Id, Retry-After, Idempotent-Replayed, Content-Disposition, Content-Length";
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, X-Sandbox-Fault, X-Sandbox-Fault-Times, X-Sandbox-Job, Accept, Last-Event-ID";
 
-fn preflight(headers: &HeaderMap, rid: &str) -> Response<RespBody> {
+fn preflight(headers: &HeaderMap, allow: &'static str, rid: &str) -> Response<RespBody> {
     let mut r = Reply::empty(204);
     let allow_headers = headers
         .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
@@ -226,7 +226,7 @@ fn preflight(headers: &HeaderMap, rid: &str) -> Response<RespBody> {
         .unwrap_or(HeaderValue::from_static(ALLOW_HEADERS));
     r.headers.push((
         header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, HEAD, POST, PATCH, DELETE, OPTIONS"),
+        HeaderValue::from_static(allow),
     ));
     r.headers
         .push((header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers));
@@ -234,10 +234,8 @@ fn preflight(headers: &HeaderMap, rid: &str) -> Response<RespBody> {
         header::ACCESS_CONTROL_MAX_AGE,
         HeaderValue::from_static("600"),
     ));
-    r.headers.push((
-        header::ALLOW,
-        HeaderValue::from_static("GET, HEAD, POST, PATCH, DELETE, OPTIONS"),
-    ));
+    r.headers
+        .push((header::ALLOW, HeaderValue::from_static(allow)));
     finish(r, rid, false)
 }
 
@@ -349,7 +347,15 @@ async fn process(
 ) -> Response<RespBody> {
     let (parts, body) = req.into_parts();
     if parts.method == Method::OPTIONS {
-        return preflight(&parts.headers, &rid);
+        let allow =
+            segments(parts.uri.path()).and_then(|segs| match route(&Method::OPTIONS, &segs) {
+                Err(RouteError::MethodNotAllowed(allow)) => Some(allow),
+                _ => None,
+            });
+        return match allow {
+            Some(allow) => preflight(&parts.headers, allow, &rid),
+            None => err_response(&route_not_found(&parts.method, parts.uri.path()), &rid),
+        };
     }
     let body = match read_body(&parts.headers, body).await {
         Ok(b) => b,
@@ -498,25 +504,9 @@ async fn process(
 
     // Routing.
     let path = parts.uri.path().to_string();
-    let rest = if path == "/v1" {
-        Some("")
-    } else {
-        path.strip_prefix("/v1/")
-    };
-    let Some(rest) = rest else {
+    let Some(segs) = segments(&path) else {
         return err_response(&route_not_found(&parts.method, &path), &rid);
     };
-    let mut segs: Vec<String> = rest
-        .split('/')
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
-    if segs.len() > 1 && segs.last().is_some_and(String::is_empty) {
-        segs.pop();
-    }
     let matched = match route(&parts.method, &segs) {
         Ok(m) => m,
         Err(RouteError::NotFound) => {
@@ -649,6 +639,27 @@ async fn process(
         return truncate(response).await;
     }
     response
+}
+
+/// The decoded path segments after `/v1/` (a trailing slash is ignored).
+fn segments(path: &str) -> Option<Vec<String>> {
+    let rest = if path == "/v1" {
+        ""
+    } else {
+        path.strip_prefix("/v1/")?
+    };
+    let mut segs: Vec<String> = rest
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    if segs.len() > 1 && segs.last().is_some_and(String::is_empty) {
+        segs.pop();
+    }
+    Some(segs)
 }
 
 fn route_not_found(method: &Method, path: &str) -> ApiError {

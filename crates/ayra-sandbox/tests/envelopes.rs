@@ -313,16 +313,22 @@ async fn cors_preflight() {
         .await;
     assert_eq!(r.status, 204);
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
-    assert!(
-        r.header("access-control-allow-methods")
-            .unwrap()
-            .contains("PATCH")
+    assert_eq!(
+        r.header("access-control-allow-methods"),
+        Some("GET, HEAD, POST, OPTIONS")
     );
+    assert_eq!(r.header("allow"), Some("GET, HEAD, POST, OPTIONS"));
     assert_eq!(
         r.header("access-control-allow-headers"),
         Some("authorization, idempotency-key")
     );
     assert!(r.request_id().starts_with("req_"));
+    let r = env
+        .send(Method::OPTIONS, "/agents/agt_8Kq2mZ4vT1", None, &[], None)
+        .await;
+    assert_eq!(r.header("allow"), Some("GET, HEAD, PATCH, DELETE, OPTIONS"));
+    let r = env.send(Method::OPTIONS, "/nowhere", None, &[], None).await;
+    r.assert_error(404, "route_not_found", None);
 }
 
 #[tokio::test]

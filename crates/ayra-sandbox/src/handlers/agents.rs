@@ -59,9 +59,9 @@ impl AgentFields {
         };
         let description = o.str_nullable("description", 0, 500)?;
         let voice_id = if create {
-            Some(o.str_req("voice_id", 1, 200)?)
+            Some(o.str_req("voice_id", 1, usize::MAX)?)
         } else {
-            o.str_opt("voice_id", 1, 200)?
+            o.str_opt("voice_id", 1, usize::MAX)?
         };
         o.check(
             "voice_id",
@@ -69,7 +69,7 @@ impl AgentFields {
             |s| is_id(s, "voice"),
             "a voice id (voice_...)",
         )?;
-        let language = o.str_opt("language", 1, 100)?;
+        let language = o.str_opt("language", 1, usize::MAX)?;
         o.check(
             "language",
             language.as_deref(),

@@ -306,7 +306,7 @@ pub(crate) fn create_report(ctx: &Ctx) -> ApiResult {
     let p = o.object_req("parameters")?;
     let start = p.datetime_req("start")?;
     let end = p.datetime_req("end")?;
-    let agent_id = p.str_nullable("agent_id", 1, 200)?.flatten();
+    let agent_id = p.str_nullable("agent_id", 1, usize::MAX)?.flatten();
     p.check(
         "agent_id",
         agent_id.as_deref(),

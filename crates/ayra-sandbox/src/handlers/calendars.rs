@@ -151,14 +151,14 @@ fn occurrences(
 pub(crate) fn create_appointment(ctx: &Ctx) -> ApiResult {
     let body = ctx.json_body()?;
     let o = Obj::body(&body)?;
-    let calendar_id = o.str_req("calendar_id", 1, 200)?;
+    let calendar_id = o.str_req("calendar_id", 1, usize::MAX)?;
     o.check(
         "calendar_id",
         Some(&calendar_id),
         |s| is_id(s, "cal"),
         "a calendar id (cal_...)",
     )?;
-    let contact_id = o.str_nullable("contact_id", 1, 200)?.flatten();
+    let contact_id = o.str_nullable("contact_id", 1, usize::MAX)?.flatten();
     o.check(
         "contact_id",
         contact_id.as_deref(),
