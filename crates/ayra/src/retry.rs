@@ -78,24 +78,18 @@ impl RetryPolicy {
         if let Some(wait) = retry_after {
             return wait.min(self.max_retry_after);
         }
-        let exp = self
+        let (low, high) = self.delay_bounds(retry);
+        low + (high - low).mul_f64(rand::random::<f64>())
+    }
+
+    /// The range the backoff before retry number `retry` is drawn from
+    /// (without `Retry-After`).
+    pub fn delay_bounds(&self, retry: u32) -> (Duration, Duration) {
+        let full = self
             .base_delay
             .saturating_mul(1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX))
             .min(self.max_delay);
-        let half = exp / 2;
-        half + half.mul_f64(rand::random::<f64>())
-    }
-
-    /// The largest total wait the policy can add to one call without
-    /// `Retry-After`: the sum of the un-jittered delays.
-    pub fn max_total_delay(&self) -> Duration {
-        (0..self.max_retries)
-            .map(|r| {
-                self.base_delay
-                    .saturating_mul(1u32.checked_shl(r.min(31)).unwrap_or(u32::MAX))
-                    .min(self.max_delay)
-            })
-            .sum()
+        (full / 2, full)
     }
 }
 

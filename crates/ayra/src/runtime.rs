@@ -190,12 +190,9 @@ impl ClientHooks<Inner> for crate::api::Client {
         });
         if let Some(hit) = cache.and_then(|c| c.get(request.url().as_str())) {
             tracing::debug!(operation = info.operation_id, "served from cache");
-            return Ok(rebuild(
-                hit.status,
-                reqwest::Version::HTTP_11,
-                hit.headers,
-                hit.body,
-            ));
+            let url = request.url().clone();
+            let version = reqwest::Version::HTTP_11;
+            return Ok(rebuild(hit.status, version, hit.headers, hit.body, url));
         }
         // Only a client with a cache needs the target after the request is sent.
         let target = inner
@@ -287,17 +284,25 @@ async fn attempt(
     }
     let status = resp.status();
     let version = resp.version();
+    let url = resp.url().clone();
     let headers = std::mem::take(resp.headers_mut());
     let body = read_body(&mut resp).await?;
-    Ok((rebuild(status, version, headers, body.clone()), Some(body)))
+    Ok((
+        rebuild(status, version, headers, body.clone(), url),
+        Some(body),
+    ))
 }
 
 /// Reads a whole body, up to [`MAX_BODY_BYTES`]. A body that arrives in one
 /// chunk (the common case for API replies) is kept without a copy.
 async fn read_body(resp: &mut reqwest::Response) -> reqwest::Result<Bytes> {
+    let expected = resp.content_length();
     let Some(first) = resp.chunk().await? else {
         return Ok(Bytes::new());
     };
+    if expected == Some(first.len() as u64) {
+        return Ok(first);
+    }
     let Some(second) = resp.chunk().await? else {
         return Ok(first);
     };
@@ -316,15 +321,23 @@ async fn read_body(resp: &mut reqwest::Response) -> reqwest::Result<Bytes> {
     Ok(body.freeze())
 }
 
+/// A response from parts already read, for progenitor to decode. It keeps
+/// the request's URL (reqwest would otherwise parse a placeholder URL for
+/// every response).
 fn rebuild(
     status: reqwest::StatusCode,
     version: reqwest::Version,
     headers: reqwest::header::HeaderMap,
     body: Bytes,
+    url: reqwest::Url,
 ) -> reqwest::Response {
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    reqwest::Response::from(rebuilt)
+    use reqwest::ResponseBuilderExt;
+    let mut response = http::Response::builder()
+        .status(status)
+        .version(version)
+        .url(url)
+        .body(body)
+        .expect("status and version come from a valid response");
+    *response.headers_mut() = headers;
+    reqwest::Response::from(response)
 }
