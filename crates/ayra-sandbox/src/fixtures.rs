@@ -10,7 +10,7 @@ use crate::state::State;
 /// the spec has one), so tests and examples can address them directly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fixtures {
-    /// An `active` agent ("Front Desk Receptionist", phone +14155550123, voice `voice_aria01`).
+    /// An `active` agent ("Front Desk Receptionist", phone +14155550100, voice `voice_aria01`; the spec's create_agent example (+14155550123) is free).
     pub agent_active: &'static str,
     /// The phone number of `agent_active` (taken: creating another agent with it is a 422).
     pub agent_active_phone: &'static str,
@@ -81,7 +81,7 @@ pub struct Fixtures {
 /// The fixture ids.
 pub const FIXTURES: Fixtures = Fixtures {
     agent_active: "agt_8Kq2mZ4vT1",
-    agent_active_phone: "+14155550123",
+    agent_active_phone: "+14155550100",
     agent_disabled: "agt_3Hf9nR2pW7",
     agent_archived: "agt_5Rc8wQ1eZ6",
     voice: "voice_aria01",
