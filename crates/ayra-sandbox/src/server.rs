@@ -376,8 +376,9 @@ async fn process(
         Err(e) => return err_response(&e, &rid),
     };
 
-    // The Idempotency-Key header (POST and PATCH only).
-    let idem_key = match parts.headers.get("idempotency-key") {
+    // The Idempotency-Key header (POST and PATCH only; ignored on other methods).
+    let idem_method = parts.method == Method::POST || parts.method == Method::PATCH;
+    let idem_key = match parts.headers.get("idempotency-key").filter(|_| idem_method) {
         None => None,
         Some(v) => match v.to_str() {
             Ok(s) if !s.is_empty() && s.chars().count() <= 255 => Some(s.to_string()),
@@ -392,7 +393,6 @@ async fn process(
             }
         },
     };
-    let idem_method = parts.method == Method::POST || parts.method == Method::PATCH;
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -436,9 +436,9 @@ async fn process(
         let active = match times {
             None => true,
             Some(n) => {
-                let scope = match (&idem_key, idem_method) {
-                    (Some(k), true) => format!("key {k}"),
-                    _ => format!("{} {}", parts.method, path_and_query),
+                let scope = match &idem_key {
+                    Some(k) => format!("key {k}"),
+                    None => format!("{} {}", parts.method, path_and_query),
                 };
                 let counter_key = format!("{api_key}\u{0}{}\u{0}{scope}", v.to_str().unwrap_or(""));
                 let mut m = lock(&shared.fault_times);

@@ -175,6 +175,17 @@ async fn invalid_keys_are_rejected() {
         )
         .await;
     assert_eq!(r.status, 201);
+    // Only POST and PATCH look at the header.
+    let r = env
+        .send(
+            Method::GET,
+            "/agents",
+            None,
+            &[("idempotency-key", "")],
+            Some(TEST_API_KEY),
+        )
+        .await;
+    assert_eq!(r.status, 200);
 }
 
 #[tokio::test]
