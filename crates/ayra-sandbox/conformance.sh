@@ -8,7 +8,8 @@
 # binary, and exits non-zero when schemathesis found a failure.
 #
 # Needs Schemathesis 4.x (`pip install 'schemathesis>=4,<5'`).
-# AYRA_CONFORMANCE_STRICT=1 also reports the known spec issues (see conformance/hooks.py).
+# AYRA_CONFORMANCE_STRICT=1 also reports the known spec issues (see conformance/hooks.py);
+# AYRA_CONFORMANCE_FILTER_LOG=/path lists every failure the hooks dropped.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

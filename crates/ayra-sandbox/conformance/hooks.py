@@ -51,8 +51,22 @@ def before_call(ctx, case, **kwargs):
             headers[name] = str(uuid.uuid4())
 
 
+def _log(reason, failure, case):
+    path = os.environ.get("AYRA_CONFORMANCE_FILTER_LOG")
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{reason}\t{failure.code}\t{failure.operation}\t{case.path_parameters}\t{failure.title}\n")
+
+
 @schemathesis.hook
 def filter_failure(ctx, failure, case, response):
+    keep = _keep(failure, case)
+    if not keep:
+        _log("dropped", failure, case)
+    return keep
+
+
+def _keep(failure, case):
     params = case.path_parameters or {}
     if failure.code == "ST202" and any(k in ID_PARAMS and v in ("None", None) for k, v in params.items()):
         return False
