@@ -88,6 +88,26 @@ async fn run(scale: usize) {
     // 1. Per-call overhead.
     let n = 2_000 / scale;
     let get_url = format!("{url}/agents/{agent}");
+    // For instruction counts under callgrind: only one side, N calls.
+    if let Ok(side) = std::env::var("AYRA_BENCH_SIDE") {
+        for _ in 0..n {
+            if side == "sdk" {
+                std::hint::black_box(client.get_agent().agent_id(&agent).send().await.unwrap());
+            } else {
+                let body = raw
+                    .get(&get_url)
+                    .header("authorization", &auth)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                std::hint::black_box(serde_json::from_slice::<AgentResponse>(&body).unwrap());
+            }
+        }
+        return;
+    }
     let mut ratios = Vec::new();
     let (mut sdk_t, mut raw_t) = (Vec::new(), Vec::new());
     for _ in 0..5 {

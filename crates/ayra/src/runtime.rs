@@ -82,18 +82,21 @@ tokio::task_local! {
 
 /// Runs a generated `send_raw` and converts its error. Called by every
 /// generated `send()`.
-pub async fn send<T>(
+pub fn send<T: Send>(
     call: impl std::future::Future<
         Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorEnvelope>>,
-    >,
-) -> Result<ResponseValue<T>> {
+    > + Send,
+) -> impl std::future::Future<Output = Result<ResponseValue<T>>> + Send {
+    // The call's future is several KiB (request, retry loop, hyper's
+    // future); boxing it once keeps the future users hold small, instead of
+    // copying it each time it is moved.
+    let call = Box::pin(call);
     CALL.scope(RefCell::new(CallContext::default()), async move {
         match call.await {
             Ok(v) => Ok(v),
             Err(e) => Err(convert(e).await),
         }
     })
-    .await
 }
 
 async fn convert(e: progenitor_client::Error<ErrorEnvelope>) -> Error {
