@@ -1,1 +1,93 @@
+//! Support for the end-to-end scenarios: a sandbox whose every response is
+//! checked against the spec, and a record of the operations the suite called.
 
+pub mod conformance;
+
+use conformance::SpecValidator;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A sandbox with demo data, a client for it, and what the sandbox saw.
+pub struct Harness {
+    /// A client with the sandbox's full-access key.
+    pub client: ayra::Client,
+    /// The sandbox itself.
+    pub sandbox: ayra_sandbox::Sandbox,
+    seen: Arc<Mutex<Seen>>,
+}
+
+#[derive(Default)]
+struct Seen {
+    operations: BTreeSet<String>,
+    violations: Vec<String>,
+    responses: usize,
+}
+
+fn validator() -> &'static SpecValidator {
+    static VALIDATOR: OnceLock<SpecValidator> = OnceLock::new();
+    VALIDATOR.get_or_init(SpecValidator::load)
+}
+
+impl Harness {
+    /// Starts a sandbox with demo data; every response it sends is checked
+    /// against the spec.
+    pub async fn start() -> Harness {
+        let seen: Arc<Mutex<Seen>> = Arc::default();
+        let log = seen.clone();
+        let sandbox = ayra_sandbox::Sandbox::builder()
+            .seed_demo_data(11)
+            .job_duration(std::time::Duration::from_millis(150))
+            .observe(move |x| {
+                let v = validator();
+                let mut seen = log.lock().unwrap();
+                seen.responses += 1;
+                if let Some(op) = v.operation(&x.method, &x.path) {
+                    seen.operations.insert(op.to_string());
+                }
+                let body = x.body.as_deref().unwrap_or_default();
+                if let Err(e) = v.check(&x.method, &x.path, x.status, &x.content_type, body) {
+                    seen.violations.push(e);
+                }
+            })
+            .start()
+            .await;
+        let client = ayra::Client::builder()
+            .api_key(sandbox.api_key())
+            .base_url(sandbox.base_url())
+            .build()
+            .expect("a loopback http URL is accepted");
+        Harness {
+            client,
+            sandbox,
+            seen,
+        }
+    }
+
+    /// A client for the same sandbox with another API key.
+    pub fn client_with_key(&self, key: &str) -> ayra::Client {
+        ayra::Client::builder()
+            .api_key(key)
+            .base_url(self.sandbox.base_url())
+            .retry(ayra::RetryPolicy::none())
+            .build()
+            .expect("valid settings")
+    }
+
+    /// The operations (by `operationId`) the sandbox has served.
+    pub fn operations_called(&self) -> BTreeSet<String> {
+        self.seen.lock().unwrap().operations.clone()
+    }
+
+    /// Fails if any response so far did not conform to the spec.
+    pub fn assert_conformant(&self) {
+        let seen = self.seen.lock().unwrap();
+        assert!(seen.responses > 0, "the sandbox served nothing");
+        assert!(
+            seen.violations.is_empty(),
+            "{} of {} responses do not conform to the spec:\n{}",
+            seen.violations.len(),
+            seen.responses,
+            seen.violations.join("\n")
+        );
+    }
+}

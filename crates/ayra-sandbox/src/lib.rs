@@ -60,6 +60,7 @@ mod fixtures;
 mod handlers;
 mod media;
 mod model;
+mod observe;
 mod reference;
 mod router;
 mod server;
@@ -78,6 +79,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::Faults;
 pub use fixtures::{FIXTURES, Fixtures};
+pub use observe::{Exchange, Observer};
 pub use server::MAX_BODY_BYTES;
 pub use stats::{FaultStats, Stats};
 
@@ -129,6 +131,21 @@ pub struct SandboxBuilder {
     faults: Faults,
     port: u16,
     job_duration: Duration,
+    observer: ObserverSlot,
+}
+
+/// Holds the observer so that the builder stays `Clone` and `Debug`.
+#[derive(Clone, Default)]
+struct ObserverSlot(Option<Observer>);
+
+impl std::fmt::Debug for ObserverSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Some(observer)"
+        } else {
+            "None"
+        })
+    }
 }
 
 impl Default for SandboxBuilder {
@@ -140,6 +157,7 @@ impl Default for SandboxBuilder {
             faults: Faults::default(),
             port: 0,
             job_duration: DEFAULT_JOB_DURATION,
+            observer: ObserverSlot::default(),
         }
     }
 }
@@ -184,6 +202,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// Calls `observer` with every exchange served: tests use it to check
+    /// responses against the spec or to record the operations called.
+    pub fn observe(mut self, observer: impl Fn(&Exchange) + Send + Sync + 'static) -> Self {
+        self.observer = ObserverSlot(Some(Arc::new(observer)));
+        self
+    }
+
     /// Starts the sandbox; panics if 127.0.0.1:`port` cannot be bound (see [`Self::try_start`]).
     pub async fn start(self) -> Sandbox {
         let port = self.port;
@@ -214,7 +239,7 @@ impl SandboxBuilder {
         let mut read_only_keys: std::collections::HashSet<String> =
             self.read_only_keys.into_iter().collect();
         read_only_keys.insert(READ_ONLY_API_KEY.to_string());
-        let shared = Arc::new(Shared::new(
+        let mut shared = Shared::new(
             st,
             Config {
                 api_keys,
@@ -222,7 +247,9 @@ impl SandboxBuilder {
             },
             self.faults,
             addr,
-        ));
+        );
+        shared.observer = self.observer.0;
+        let shared = Arc::new(shared);
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(server::run(listener, shared.clone(), rx));
         Ok(Sandbox {

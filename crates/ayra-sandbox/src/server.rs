@@ -63,6 +63,7 @@ pub(crate) struct Shared {
     fault_rng: Mutex<StdRng>,
     rate: Mutex<HashMap<String, (Instant, u32)>>,
     pub addr: SocketAddr,
+    pub observer: Option<crate::observe::Observer>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -82,6 +83,7 @@ impl Shared {
             fault_rng: Mutex::new(StdRng::seed_from_u64(seed)),
             rate: Mutex::new(HashMap::new()),
             addr,
+            observer: None,
         }
     }
 
@@ -195,9 +197,18 @@ async fn handle(
 ) -> Result<Response<RespBody>, Infallible> {
     inc(&shared.counters.requests);
     let rid = new_request_id();
+    let observed = shared
+        .observer
+        .clone()
+        .map(|o| (o, req.method().to_string(), req.uri().path().to_string()));
     let fut = AssertUnwindSafe(process(shared.clone(), ctl, req, rid.clone()));
     match fut.catch_unwind().await {
-        Ok(resp) => Ok(resp),
+        Ok(resp) => Ok(match observed {
+            Some((observer, method, path)) => {
+                crate::observe::observe(&observer, method, path, resp).await
+            }
+            None => resp,
+        }),
         Err(_) => {
             inc(&shared.counters.panics);
             let err = ApiError::new(
