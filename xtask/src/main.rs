@@ -5,6 +5,9 @@
 //! - `check`: fail, naming the stale files, if the snapshot is not what the
 //!   spec generates today or the spec breaks a convention.
 //! - `lint`: the spec's convention checks alone (fast).
+//! - `bench`: the SDK against raw reqwest (see BENCHMARKS.md).
+//! - `soak`: the fault soak at 20 times its CI size, in release mode.
+//! - `fuzz`: the hostile-input properties with 20,000 cases each.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -19,8 +22,55 @@ fn main() -> ExitCode {
         "regen" => regen(&root),
         "check" => lint(&root).and_then(|()| check(&root)),
         "lint" => lint(&root),
+        "bench" => cargo(
+            &root,
+            &[
+                "build",
+                "--release",
+                "-p",
+                "ayra-sandbox",
+                "--bin",
+                "ayra-sandbox",
+            ],
+            &[],
+        )
+        .and_then(|()| cargo(&root, &["bench", "-p", "ayra", "--bench", "sdk"], &[])),
+        "soak" => cargo(
+            &root,
+            &[
+                "test",
+                "--release",
+                "-p",
+                "ayra",
+                "--test",
+                "soak",
+                "--",
+                "--nocapture",
+            ],
+            &[("AYRA_SOAK_SCALE", "20")],
+        ),
+        "fuzz" => cargo(
+            &root,
+            &[
+                "test",
+                "--release",
+                "-p",
+                "ayra",
+                "--test",
+                "hostile_responses",
+                "-p",
+                "ayra-gen",
+                "--test",
+                "hostile_specs",
+                "-p",
+                "ayra-sandbox",
+                "--test",
+                "robustness",
+            ],
+            &[("AYRA_FUZZ_CASES", "20000")],
+        ),
         _ => {
-            eprintln!("usage: cargo xtask <regen|check|lint>");
+            eprintln!("usage: cargo xtask <regen|check|lint|bench|soak|fuzz>");
             return ExitCode::from(2);
         }
     };
@@ -114,6 +164,21 @@ fn snapshot_tests(root: &Path, mode: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err("the snapshot tests failed".to_string())
+    }
+}
+
+/// Runs cargo with `args` and extra environment in the workspace root.
+fn cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo {} failed", args.join(" ")))
     }
 }
 

@@ -50,8 +50,16 @@ fn generate(text: &str) -> Result<ayra_gen::Generated, ayra_gen::Failure> {
     ayra_gen::emit(&spec, &Default::default())
 }
 
+/// Cases per property: `AYRA_FUZZ_CASES` (set by `cargo xtask fuzz`) or the CI default.
+fn cases(default: u32) -> u32 {
+    std::env::var("AYRA_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(300)))]
 
     #[test]
     fn replacing_any_node_never_panics(pick in any::<prop::sample::Index>(), value in replacement()) {

@@ -68,8 +68,16 @@ fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
     prop::collection::vec((name, value), 0..4)
 }
 
+/// Cases per property: `AYRA_FUZZ_CASES` (set by `cargo xtask fuzz`) or the CI default.
+fn cases(default: u32) -> u32 {
+    std::env::var("AYRA_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(400)))]
 
     #[test]
     fn any_response_is_ok_or_a_typed_error(
