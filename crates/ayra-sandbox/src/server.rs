@@ -501,7 +501,9 @@ async fn process(
     if !cfg.error_statuses.is_empty() && shared.chance(cfg.error_rate) {
         let i = lock(&shared.fault_rng).random_range(0..cfg.error_statuses.len());
         let status = cfg.error_statuses[i].clamp(400, 599);
-        let retry = (status == 503 || status == 429).then_some(0);
+        // A random 503 carries no Retry-After (the API says it may), so
+        // clients fall back to their own backoff; a random 429 says 0 s.
+        let retry = (status == 429).then_some(0);
         if status == 429 {
             inc(&shared.counters.rate_limited);
         } else {

@@ -451,10 +451,44 @@ impl ContactFilter {
 
     /// Matching contacts, newest first.
     pub fn select<'s>(&self, st: &'s State) -> Vec<&'s Contact> {
-        let mut v: Vec<&Contact> = st.contacts.values().filter(|c| self.matches(c)).collect();
-        v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.seq.cmp(&a.seq)));
+        let mut v = self.select_unordered(st);
+        v.sort_by(newest_contact_first);
         v
     }
+
+    /// Matching contacts in no order: with [`order_window`] a list page
+    /// costs O(n), not O(n log n), which keeps a 100,000-contact account fast.
+    pub fn select_unordered<'s>(&self, st: &'s State) -> Vec<&'s Contact> {
+        st.contacts.values().filter(|c| self.matches(c)).collect()
+    }
+}
+
+/// The order of contact lists: newest first.
+pub(crate) fn newest_contact_first(a: &&Contact, b: &&Contact) -> std::cmp::Ordering {
+    b.created_at.cmp(&a.created_at).then(b.seq.cmp(&a.seq))
+}
+
+/// Puts the items of positions `start..start + len` of the fully sorted order
+/// in place, sorted, without sorting the rest (two quickselects and a sort of
+/// `len` items).
+pub(crate) fn order_window<T>(
+    v: &mut [T],
+    start: usize,
+    len: usize,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
+    if start >= v.len() {
+        return;
+    }
+    if start > 0 {
+        v.select_nth_unstable_by(start, &cmp);
+    }
+    let rest = &mut v[start..];
+    let end = len.min(rest.len());
+    if end < rest.len() && end > 0 {
+        rest.select_nth_unstable_by(end - 1, &cmp);
+    }
+    rest[..end].sort_by(&cmp);
 }
 
 #[derive(Default)]
@@ -508,5 +542,46 @@ impl AppointmentFilter {
             .collect();
         v.sort_by(|a, b| a.start.cmp(&b.start).then(a.seq.cmp(&b.seq)));
         v
+    }
+}
+
+#[cfg(test)]
+mod order_window_tests {
+    use super::order_window;
+
+    #[test]
+    fn the_window_matches_a_full_sort() {
+        let mut seed = 12345u64;
+        for n in [0usize, 1, 2, 7, 100, 1000] {
+            let v: Vec<u64> = (0..n)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    seed >> 40
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort();
+            for (start, len) in [
+                (0, 10),
+                (5, 3),
+                (n / 2, 25),
+                (n.saturating_sub(1), 10),
+                (n, 5),
+                (n + 3, 1),
+            ] {
+                let mut w = v.clone();
+                order_window(&mut w, start, len, |a, b| a.cmp(b));
+                let end = (start + len).min(n);
+                if start < n {
+                    assert_eq!(
+                        w[start..end],
+                        sorted[start..end],
+                        "n {n} start {start} len {len}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -17,7 +17,15 @@ pub(crate) fn list(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
     let f = ContactFilter::parse(&Source::Query(ctx))?;
     let st = lock(&ctx.shared.state);
-    let v = f.select(&st);
+    let mut v = f.select_unordered(&st);
+    let start = (pr.page - 1).saturating_mul(pr.per_page);
+    let start = usize::try_from(start).unwrap_or(usize::MAX);
+    crate::state::order_window(
+        &mut v,
+        start,
+        pr.per_page as usize,
+        crate::state::newest_contact_first,
+    );
     ctx.list(pr, &v, |c| to_value(*c))
 }
 
