@@ -68,3 +68,33 @@ async fn the_callers_key_is_sent_and_reads_carry_none() {
     assert_eq!(recorded[0].header("idempotency-key"), Some("my-key-1"));
     assert_eq!(recorded[1].header("idempotency-key"), None);
 }
+
+/// Against the sandbox, which counts the writes it applies: the response to a
+/// create is lost after the write was applied, the SDK retries with the same
+/// key, and the sandbox replays instead of creating a second contact.
+#[tokio::test]
+async fn a_retried_create_whose_response_was_lost_is_applied_once() {
+    let sandbox = ayra_sandbox::Sandbox::start().await;
+    let mut faults = reqwest::header::HeaderMap::new();
+    faults.insert("x-sandbox-fault", "drop".parse().unwrap());
+    faults.insert("x-sandbox-fault-times", "1".parse().unwrap());
+    let http = reqwest::Client::builder().default_headers(faults).build().unwrap();
+    let client = ayra::Client::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .http_client(http)
+        .build()
+        .unwrap();
+    let before = sandbox.count(ayra_sandbox::Resource::Contacts);
+    let created = client
+        .create_contact()
+        .body_map(|b| b.first_name("Once").email(Some("once@example.com".to_string())))
+        .send()
+        .await
+        .unwrap();
+    let stats = sandbox.stats();
+    assert_eq!(stats.faults.dropped, 1, "the first response was lost");
+    assert_eq!(stats.idempotent_replays, 1, "the retry was replayed");
+    assert_eq!(sandbox.count(ayra_sandbox::Resource::Contacts), before + 1);
+    assert_eq!(created.data.first_name, "Once");
+}
