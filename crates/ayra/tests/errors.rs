@@ -2,7 +2,6 @@
 //! names the request id.
 
 mod support;
-use std::time::Duration;
 use support::{Reply, Server, error};
 
 #[tokio::test]
@@ -20,12 +19,7 @@ async fn an_api_error_has_status_type_code_field_and_request_id() {
     })
     .await;
     let client = server.client().build().unwrap();
-    let err = client
-        .get_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    let err = support::get_agent_error(&client).await;
     let api = err.api().expect("an API error");
     assert_eq!(api.status.as_u16(), 422);
     assert_eq!(api.error_type, "unprocessable_entity");
@@ -105,12 +99,7 @@ async fn an_undeclared_status_with_a_non_json_body_is_a_decode_error() {
         .retry(ayra::RetryPolicy::none())
         .build()
         .unwrap();
-    let err = client
-        .get_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    let err = support::get_agent_error(&client).await;
     assert!(matches!(err, ayra::Error::Decode { .. }), "{err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
     assert_eq!(err.request_id(), Some("req_test_0"));
@@ -125,19 +114,10 @@ async fn a_refused_connection_is_a_transport_error() {
     let client = ayra::Client::builder()
         .api_key(support::KEY)
         .base_url(url)
-        .retry(
-            ayra::RetryPolicy::default()
-                .max_retries(1)
-                .base_delay(Duration::from_millis(1)),
-        )
+        .retry(support::retries(1))
         .build()
         .unwrap();
-    let err = client
-        .get_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    let err = support::get_agent_error(&client).await;
     assert!(matches!(err, ayra::Error::Transport { .. }), "{err:?}");
     assert!(err.is_retryable());
     assert_eq!(err.to_string().lines().count(), 1);

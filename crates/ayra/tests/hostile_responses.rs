@@ -91,7 +91,7 @@ proptest! {
             let server = Server::start(move |_, _| Reply::Raw(reply.clone())).await;
             let client = server
                 .client()
-                .retry(ayra::RetryPolicy::default().max_retries(1).base_delay(Duration::from_millis(1)).max_retry_after(Duration::from_millis(5)))
+                .retry(support::retries(1).max_retry_after(Duration::from_millis(5)))
                 .build()
                 .unwrap();
             let call = client.get_agent().agent_id("agt_1").send();
@@ -120,12 +120,7 @@ async fn a_body_past_the_limit_is_refused_not_buffered() {
         .retry(ayra::RetryPolicy::none())
         .build()
         .unwrap();
-    let err = client
-        .get_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    let err = support::get_agent_error(&client).await;
     match &err {
         ayra::Error::Decode {
             reason, request_id, ..

@@ -78,7 +78,10 @@ async fn a_retried_create_whose_response_was_lost_is_applied_once() {
     let mut faults = reqwest::header::HeaderMap::new();
     faults.insert("x-sandbox-fault", "drop".parse().unwrap());
     faults.insert("x-sandbox-fault-times", "1".parse().unwrap());
-    let http = reqwest::Client::builder().default_headers(faults).build().unwrap();
+    let http = reqwest::Client::builder()
+        .default_headers(faults)
+        .build()
+        .unwrap();
     let client = ayra::Client::builder()
         .api_key(sandbox.api_key())
         .base_url(sandbox.base_url())
@@ -88,7 +91,10 @@ async fn a_retried_create_whose_response_was_lost_is_applied_once() {
     let before = sandbox.count(ayra_sandbox::Resource::Contacts);
     let created = client
         .create_contact()
-        .body_map(|b| b.first_name("Once").email(Some("once@example.com".to_string())))
+        .body_map(|b| {
+            b.first_name("Once")
+                .email(Some("once@example.com".to_string()))
+        })
         .send()
         .await
         .unwrap();

@@ -31,21 +31,8 @@ async fn a_503_is_retried_until_it_succeeds() {
 async fn retries_stop_at_the_configured_maximum() {
     let server =
         Server::start(|_, i| Reply::Json(500, error("api_error", "internal_error", None, i))).await;
-    let client = server
-        .client()
-        .retry(
-            ayra::RetryPolicy::default()
-                .max_retries(3)
-                .base_delay(Duration::from_millis(1)),
-        )
-        .build()
-        .unwrap();
-    let err = client
-        .get_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    let client = server.client().retry(support::retries(3)).build().unwrap();
+    let err = support::get_agent_error(&client).await;
     assert_eq!(server.count(), 4, "one attempt and three retries");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
     assert_eq!(
@@ -73,12 +60,7 @@ async fn every_transient_status_is_retried_and_no_other() {
     ] {
         let server = Server::start(move |_, i| Reply::Json(status, error("x", "y", None, i))).await;
         let client = server.client().build().unwrap();
-        let err = client
-            .get_agent()
-            .agent_id("agt_1")
-            .send()
-            .await
-            .unwrap_err();
+        let err = support::get_agent_error(&client).await;
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(
             server.count(),
@@ -97,12 +79,7 @@ async fn retries_can_be_turned_off_per_client_and_per_call() {
         .retry(ayra::RetryPolicy::none())
         .build()
         .unwrap();
-    client
-        .get_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    support::get_agent_error(&client).await;
     assert_eq!(server.count(), 1);
 
     let client = server.client().build().unwrap();
@@ -114,12 +91,7 @@ async fn retries_can_be_turned_off_per_client_and_per_call() {
         .await
         .unwrap_err();
     assert_eq!(server.count(), 2, "the per-call policy made one attempt");
-    client
-        .get_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    support::get_agent_error(&client).await;
     assert_eq!(server.count(), 5, "the client's own policy is unchanged");
 }
 
@@ -163,12 +135,7 @@ async fn retry_after_is_capped() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = client
-        .get_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    let err = support::get_agent_error(&client).await;
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(err.is_rate_limited());
     assert_eq!(
@@ -209,19 +176,10 @@ async fn a_slow_reply_times_out_and_is_retried_then_reported() {
     let client = server
         .client()
         .timeout(Duration::from_millis(50))
-        .retry(
-            ayra::RetryPolicy::default()
-                .max_retries(1)
-                .base_delay(Duration::from_millis(1)),
-        )
+        .retry(support::retries(1))
         .build()
         .unwrap();
-    let err = client
-        .get_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    let err = support::get_agent_error(&client).await;
     assert!(matches!(err, ayra::Error::Timeout { .. }), "{err:?}");
     assert_eq!(server.count(), 2);
     // A longer timeout for one call lets it through.

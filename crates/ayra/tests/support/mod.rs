@@ -219,3 +219,20 @@ pub fn agent(id: &str, status: &str) -> serde_json::Value {
         "created_at": "2025-01-15T10:30:00Z", "updated_at": "2025-01-15T10:30:00Z"
     })
 }
+
+/// `n` retries with a 1 ms base delay, so that tests stay fast.
+pub fn retries(n: u32) -> ayra::RetryPolicy {
+    ayra::RetryPolicy::default()
+        .max_retries(n)
+        .base_delay(Duration::from_millis(1))
+}
+
+/// `GET /agents/agt_1`, which the test expects to fail.
+pub async fn get_agent_error(client: &ayra::Client) -> ayra::Error {
+    client
+        .get_agent()
+        .agent_id("agt_1")
+        .send()
+        .await
+        .expect_err("the call should fail")
+}
