@@ -69,3 +69,8 @@ pub mod prelude {
     pub use crate::types::*;
     pub use crate::{Client, Download, Error, Paginate, ResponseExt, Result};
 }
+
+/// The README's example is compiled as a doctest, so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
