@@ -237,6 +237,10 @@ async fn run(scale: usize) {
         r / s
     );
 
+    if std::env::var("AYRA_BENCH_ONLY").is_ok_and(|v| v == "2") {
+        return;
+    }
+
     // 4. Retry cost (before pagination: it uses its own in-process sandbox).
     retry_cost(scale).await;
 
