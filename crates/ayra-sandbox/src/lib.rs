@@ -131,6 +131,7 @@ pub struct SandboxBuilder {
     faults: Faults,
     port: u16,
     job_duration: Duration,
+    idempotency_ttl: Duration,
     observer: ObserverSlot,
 }
 
@@ -157,6 +158,7 @@ impl Default for SandboxBuilder {
             faults: Faults::default(),
             port: 0,
             job_duration: DEFAULT_JOB_DURATION,
+            idempotency_ttl: server::IDEMPOTENCY_TTL,
             observer: ObserverSlot::default(),
         }
     }
@@ -202,6 +204,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// How long an idempotency key is remembered (24 hours, as the API
+    /// documents); after it, the same key applies the request again.
+    pub fn idempotency_ttl(mut self, ttl: Duration) -> Self {
+        self.idempotency_ttl = ttl;
+        self
+    }
+
     /// Calls `observer` with every exchange served: tests use it to check
     /// responses against the spec or to record the operations called.
     pub fn observe(mut self, observer: impl Fn(&Exchange) + Send + Sync + 'static) -> Self {
@@ -244,6 +253,7 @@ impl SandboxBuilder {
             Config {
                 api_keys,
                 read_only_keys,
+                idempotency_ttl: self.idempotency_ttl,
             },
             self.faults,
             addr,

@@ -39,7 +39,16 @@ pub(crate) type RespBody = http_body_util::combinators::UnsyncBoxBody<Bytes, Box
 pub(crate) struct Config {
     pub api_keys: HashSet<String>,
     pub read_only_keys: HashSet<String>,
+    /// How long an idempotency key is remembered.
+    pub idempotency_ttl: Duration,
 }
+
+/// The API keeps idempotency keys for 24 hours.
+pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Every this many keys, expired ones are dropped (memory stays bounded by
+/// the keys of the last `idempotency_ttl`).
+const PRUNE_EVERY: usize = 4096;
 
 /// A stored idempotent response.
 #[derive(Clone)]
@@ -49,6 +58,7 @@ pub(crate) struct Stored {
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
     request_id: String,
+    stored_at: Instant,
 }
 
 type IdemSlot = Arc<tokio::sync::Mutex<Option<Stored>>>;
@@ -595,11 +605,18 @@ async fn process(
     // Idempotency.
     let response = match (idem_method, idem_key) {
         (true, Some(key)) => {
-            let slot = lock(&shared.idem)
-                .entry((api_key.clone(), key))
-                .or_default()
-                .clone();
+            let ttl = shared.config.idempotency_ttl;
+            let slot = {
+                let mut idem = lock(&shared.idem);
+                if idem.len() % PRUNE_EVERY == PRUNE_EVERY - 1 {
+                    prune_expired(&mut idem, ttl);
+                }
+                idem.entry((api_key.clone(), key)).or_default().clone()
+            };
             let mut guard = slot.lock().await;
+            if guard.as_ref().is_some_and(|s| s.stored_at.elapsed() >= ttl) {
+                *guard = None;
+            }
             let fp = fingerprint(&parts.method, &path, &body);
             match guard.as_ref() {
                 Some(stored) if stored.fingerprint == fp => {
@@ -652,6 +669,15 @@ async fn process(
         return truncate(response).await;
     }
     response
+}
+
+/// Drops stored responses older than `ttl`. Slots being used or not yet
+/// filled stay: a request may hold one between the map lookup and its lock.
+fn prune_expired(idem: &mut HashMap<(String, String), IdemSlot>, ttl: Duration) {
+    idem.retain(|_, slot| match slot.try_lock() {
+        Ok(stored) => stored.as_ref().is_none_or(|s| s.stored_at.elapsed() < ttl),
+        Err(_) => true,
+    });
 }
 
 /// The decoded path segments after `/v1/` (a trailing slash is ignored).
@@ -727,6 +753,7 @@ fn render_storable(reply: Reply, rid: &str) -> (Option<Stored>, Response<RespBod
         headers,
         body,
         request_id: rid.to_string(),
+        stored_at: Instant::now(),
     });
     (stored, finish(reply, rid, false))
 }
@@ -833,4 +860,36 @@ fn broken() -> impl futures::Stream<Item = Result<Frame<Bytes>, BoxError>> {
         tokio::time::sleep(Duration::from_millis(50)).await;
         Err::<Frame<Bytes>, BoxError>(Box::new(Truncated))
     })
+}
+
+#[cfg(test)]
+mod prune_tests {
+    use super::*;
+
+    fn stored(age: Duration) -> IdemSlot {
+        Arc::new(tokio::sync::Mutex::new(Some(Stored {
+            fingerprint: String::new(),
+            status: 201,
+            headers: Vec::new(),
+            body: None,
+            request_id: "req_1".into(),
+            stored_at: Instant::now() - age,
+        })))
+    }
+
+    #[test]
+    fn expired_responses_are_dropped_and_pending_slots_kept() {
+        let key = |k: &str| ("sk".to_string(), k.to_string());
+        let mut idem = HashMap::new();
+        idem.insert(key("old"), stored(Duration::from_secs(100)));
+        idem.insert(key("new"), stored(Duration::from_secs(1)));
+        idem.insert(key("pending"), IdemSlot::default());
+        let busy = stored(Duration::from_secs(100));
+        let _held = busy.try_lock().unwrap();
+        idem.insert(key("busy"), busy.clone());
+        prune_expired(&mut idem, Duration::from_secs(10));
+        let mut left: Vec<_> = idem.keys().map(|(_, k)| k.clone()).collect();
+        left.sort();
+        assert_eq!(left, ["busy", "new", "pending"]);
+    }
 }

@@ -227,3 +227,28 @@ async fn concurrent_requests_with_one_key_apply_once() {
     let s = env.sb.stats();
     assert_eq!((s.writes_applied, s.idempotent_replays), (1, 23));
 }
+
+#[tokio::test]
+async fn a_key_expires_after_its_time_to_live() {
+    let ttl = std::time::Duration::from_millis(200);
+    let env = Env::with(ayra_sandbox::Sandbox::builder().idempotency_ttl(ttl)).await;
+    let before = env.sb.count(Resource::Contacts);
+    let body = json!({"first_name": "Eve", "email": "eve@example.com"});
+    let h = [("idempotency-key", "short-lived")];
+    let first = env.post_h("/contacts", &body, &h).await;
+    let replay = env.post_h("/contacts", &body, &h).await;
+    assert_eq!(
+        replay.request_id(),
+        first.request_id(),
+        "replayed within the TTL"
+    );
+    tokio::time::sleep(ttl + std::time::Duration::from_millis(50)).await;
+    let again = env.post_h("/contacts", &body, &h).await;
+    assert_eq!(again.status, 201);
+    assert_ne!(
+        again.request_id(),
+        first.request_id(),
+        "applied again after the TTL"
+    );
+    assert_eq!(env.sb.count(Resource::Contacts), before + 2);
+}
