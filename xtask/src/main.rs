@@ -7,7 +7,8 @@
 //! - `lint`: the spec's convention checks alone (fast).
 //! - `bench`: the SDK against raw reqwest (see BENCHMARKS.md).
 //! - `soak`: the fault soak at 20 times its CI size, in release mode.
-//! - `fuzz`: the hostile-input properties with 20,000 cases each.
+//! - `fuzz`: the hostile-input properties (responses, specs, sandbox
+//!   requests) with 20,000 cases each.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
