@@ -49,6 +49,33 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Five rounds of `n` sequential calls each side, alternating so both see
+/// the same load: median µs per call of each, and the median ratio.
+async fn alternate(
+    n: usize,
+    mut sdk: impl AsyncFnMut(),
+    mut raw: impl AsyncFnMut(),
+) -> (f64, f64, f64) {
+    let (mut ratios, mut sdk_t, mut raw_t) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let t = Instant::now();
+        for _ in 0..n {
+            sdk().await;
+        }
+        let s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        for _ in 0..n {
+            raw().await;
+        }
+        let r = t.elapsed().as_secs_f64();
+        ratios.push(s / r);
+        sdk_t.push(s);
+        raw_t.push(r);
+    }
+    let per_call = |t: Vec<f64>| median(t) / n as f64 * 1e6;
+    (per_call(sdk_t), per_call(raw_t), median(ratios))
+}
+
 fn raw_client() -> reqwest::Client {
     reqwest::Client::builder().build().unwrap()
 }
@@ -108,17 +135,13 @@ async fn run(scale: usize) {
         }
         return;
     }
-    let mut ratios = Vec::new();
-    let (mut sdk_t, mut raw_t) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..n {
+    let (sdk_us, raw_us, ratio) = alternate(
+        n,
+        async || {
             let a = client.get_agent().agent_id(&agent).send().await.unwrap();
             std::hint::black_box(a);
-        }
-        let s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        for _ in 0..n {
+        },
+        async || {
             let body = raw
                 .get(&get_url)
                 .header("authorization", &auth)
@@ -129,25 +152,19 @@ async fn run(scale: usize) {
                 .await
                 .unwrap();
             std::hint::black_box(serde_json::from_slice::<AgentResponse>(&body).unwrap());
-        }
-        let r = t.elapsed().as_secs_f64();
-        ratios.push(s / r);
-        sdk_t.push(s);
-        raw_t.push(r);
-    }
+        },
+    )
+    .await;
     println!(
-        "1a. {n} sequential GET /agents/{{id}}: sdk {:.1} us/call, raw {:.1} us/call, ratio sdk/raw {:.3} (median of 5)",
-        median(sdk_t) / n as f64 * 1e6,
-        median(raw_t) / n as f64 * 1e6,
-        median(ratios)
+        "1a. {n} sequential GET /agents/{{id}}: sdk {sdk_us:.1} us/call, raw {raw_us:.1} us/call, ratio sdk/raw {ratio:.3} (median of 5)"
     );
 
     let n = 1_000 / scale;
     let body = serde_json::json!({"first_name": "Bench", "email": "bench@example.com"});
-    let (mut ratios, mut sdk_t, mut raw_t) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..n {
+    let contacts_url = format!("{url}/contacts");
+    let (sdk_us, raw_us, ratio) = alternate(
+        n,
+        async || {
             let c = client
                 .create_contact()
                 .body_map(|b| {
@@ -158,12 +175,10 @@ async fn run(scale: usize) {
                 .await
                 .unwrap();
             std::hint::black_box(c);
-        }
-        let s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        for _ in 0..n {
+        },
+        async || {
             let resp = raw
-                .post(format!("{url}/contacts"))
+                .post(&contacts_url)
                 .header("authorization", &auth)
                 .header("idempotency-key", uuid::Uuid::new_v4().to_string())
                 .json(&body)
@@ -174,17 +189,11 @@ async fn run(scale: usize) {
                 .await
                 .unwrap();
             std::hint::black_box(serde_json::from_slice::<ContactResponse>(&resp).unwrap());
-        }
-        let r = t.elapsed().as_secs_f64();
-        ratios.push(s / r);
-        sdk_t.push(s);
-        raw_t.push(r);
-    }
+        },
+    )
+    .await;
     println!(
-        "1b. {n} sequential POST /contacts: sdk {:.1} us/call, raw {:.1} us/call, ratio sdk/raw {:.3} (median of 5)",
-        median(sdk_t) / n as f64 * 1e6,
-        median(raw_t) / n as f64 * 1e6,
-        median(ratios)
+        "1b. {n} sequential POST /contacts: sdk {sdk_us:.1} us/call, raw {raw_us:.1} us/call, ratio sdk/raw {ratio:.3} (median of 5)"
     );
 
     if std::env::var("AYRA_BENCH_ONLY").is_ok_and(|v| v == "1") {

@@ -45,43 +45,12 @@ pub async fn agents(client: &Client) -> ayra::Result<()> {
         "  first message set: {:?}",
         agent.first_message.unwrap_or_default()
     );
-    for (step, status) in [
-        (
-            "disabled",
-            client
-                .disable_agent()
-                .agent_id(&agent.id)
-                .send()
-                .await?
-                .into_inner()
-                .data
-                .status,
-        ),
-        (
-            "enabled",
-            client
-                .enable_agent()
-                .agent_id(&agent.id)
-                .send()
-                .await?
-                .into_inner()
-                .data
-                .status,
-        ),
-        (
-            "archived",
-            client
-                .archive_agent()
-                .agent_id(&agent.id)
-                .send()
-                .await?
-                .into_inner()
-                .data
-                .status,
-        ),
-    ] {
-        println!("  {step}: status is now {status}");
-    }
+    let disabled = client.disable_agent().agent_id(&agent.id).send().await?;
+    println!("  disabled: status is now {}", disabled.data.status);
+    let enabled = client.enable_agent().agent_id(&agent.id).send().await?;
+    println!("  enabled: status is now {}", enabled.data.status);
+    let archived = client.archive_agent().agent_id(&agent.id).send().await?;
+    println!("  archived: status is now {}", archived.data.status);
     match client.enable_agent().agent_id(&agent.id).send().await {
         Err(e) => println!("  enabling it again is refused: {e}"),
         Ok(_) => println!("  (the server re-enabled an archived agent)"),
