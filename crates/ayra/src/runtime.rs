@@ -181,95 +181,97 @@ impl ClientHooks<Inner> for crate::api::Client {
 
     async fn exec(
         &self,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let inner = self.inner();
-        let policy = &inner.retry;
         let op = crate::api::operation(info.operation_id);
-        let streaming = op.is_some_and(|op| op.streaming);
-        let cache = inner.cache.as_deref().filter(|_| {
+        let cache = inner.cache.as_deref();
+        let cacheable = cache.filter(|_| {
             op.is_some_and(|op| op.cacheable) && request.method() == reqwest::Method::GET
         });
-        if let Some(hit) = cache.and_then(|c| c.get(request.url().as_str())) {
+        if let Some(hit) = cacheable.and_then(|c| c.get(request.url().as_str())) {
             tracing::debug!(operation = info.operation_id, "served from cache");
             let url = request.url().clone();
             let version = reqwest::Version::HTTP_11;
             return Ok(rebuild(hit.status, version, hit.headers, hit.body, url));
         }
         // Only a client with a cache needs the target after the request is sent.
-        let target = inner
-            .cache
-            .as_ref()
-            .map(|_| (request.method().clone(), request.url().clone()));
-        let mut retry = 0u32;
-        loop {
-            let spare = if retry < policy.retries() {
-                request.try_clone()
-            } else {
-                None
-            };
-            let span = tracing::debug_span!(
-                "ayra.request",
-                operation = info.operation_id,
-                method = %request.method(),
-                path = op.map_or("", |op| op.path),
-                attempt = retry + 1,
-                status = tracing::field::Empty,
-                request_id = tracing::field::Empty,
-                duration_ms = tracing::field::Empty,
-            );
-            let started = Instant::now();
-            let outcome = attempt(self.client(), request, streaming)
-                .instrument(span.clone())
-                .await
-                .map(|(resp, body)| {
-                    if let (Some(cache), Some(body), Some((_, url))) = (cache, body, &target)
-                        && resp.status() == reqwest::StatusCode::OK
-                    {
-                        cache.put(url.to_string(), resp.status(), resp.headers().clone(), body);
-                    }
-                    resp
-                });
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
-            let wait = match &outcome {
-                Ok(resp) => {
-                    span.record("status", resp.status().as_u16());
-                    if let Some(id) = crate::response::header_str(resp.headers(), "x-request-id") {
-                        span.record("request_id", id);
-                    }
-                    is_retryable_status(resp.status())
-                        .then(|| crate::retry::retry_after(resp.headers()))
-                }
-                Err(e) => is_transient(e).then_some(None),
-            };
-            span.in_scope(|| match &outcome {
-                Ok(resp) => tracing::debug!(status = resp.status().as_u16(), "response"),
-                Err(e) => tracing::debug!(error = %crate::error::without_url(e), "transport error"),
-            });
-            match (wait, spare) {
-                (Some(retry_after), Some(next)) => {
-                    let delay = policy.delay(retry, retry_after);
-                    span.in_scope(|| {
-                        tracing::info!(delay_ms = delay.as_millis() as u64, "retrying")
-                    });
-                    tokio::time::sleep(delay).await;
-                    request = next;
-                    retry += 1;
-                }
-                _ => {
-                    if let Ok(resp) = &outcome {
-                        remember(resp);
-                        if let (Some(cache), Some((method, url))) = (&inner.cache, &target)
-                            && resp.status().is_success()
-                        {
-                            cache.invalidate(method, url);
-                        }
-                    }
-                    return outcome;
-                }
+        let target = cache.map(|_| (request.method().clone(), request.url().clone()));
+        let (resp, body) =
+            with_retries(self.client(), &inner.retry, request, info.operation_id, op).await?;
+        remember(&resp);
+        if let (Some(cache), Some((method, url))) = (cache, target)
+            && resp.status().is_success()
+        {
+            cache.invalidate(&method, &url);
+            if let (Some(_), Some(body)) = (cacheable, body)
+                && resp.status() == reqwest::StatusCode::OK
+            {
+                cache.put(url.to_string(), resp.status(), resp.headers().clone(), body);
             }
         }
+        Ok(resp)
+    }
+}
+
+/// Sends `request`, and again after a backoff while the outcome is transient
+/// and the policy allows; each attempt is a tracing span with its number.
+async fn with_retries(
+    client: &reqwest::Client,
+    policy: &RetryPolicy,
+    mut request: reqwest::Request,
+    operation: &'static str,
+    op: Option<&'static Operation>,
+) -> reqwest::Result<(reqwest::Response, Option<Bytes>)> {
+    let streaming = op.is_some_and(|op| op.streaming);
+    let mut retry = 0u32;
+    loop {
+        // The clone keeps the idempotency key `pre` set: every attempt sends it.
+        let spare = if retry < policy.retries() {
+            request.try_clone()
+        } else {
+            None
+        };
+        let span = tracing::debug_span!(
+            "ayra.request",
+            operation,
+            method = %request.method(),
+            path = op.map_or("", |op| op.path),
+            attempt = retry + 1,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let outcome = attempt(client, request, streaming)
+            .instrument(span.clone())
+            .await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        let wait = match &outcome {
+            Ok((resp, _)) => {
+                span.record("status", resp.status().as_u16());
+                if let Some(id) = crate::response::header_str(resp.headers(), "x-request-id") {
+                    span.record("request_id", id);
+                }
+                span.in_scope(|| tracing::debug!(status = resp.status().as_u16(), "response"));
+                is_retryable_status(resp.status())
+                    .then(|| crate::retry::retry_after(resp.headers()))
+            }
+            Err(e) => {
+                let error = crate::error::without_url(e);
+                span.in_scope(|| tracing::debug!(%error, "transport error"));
+                is_transient(e).then_some(None)
+            }
+        };
+        let (Some(retry_after), Some(next)) = (wait, spare) else {
+            return outcome;
+        };
+        let delay = policy.delay(retry, retry_after);
+        span.in_scope(|| tracing::info!(delay_ms = delay.as_millis() as u64, "retrying"));
+        tokio::time::sleep(delay).await;
+        request = next;
+        retry += 1;
     }
 }
 
