@@ -36,7 +36,7 @@ impl Harness {
         let log = seen.clone();
         let sandbox = ayra_sandbox::Sandbox::builder()
             .seed_demo_data(11)
-            .job_duration(std::time::Duration::from_millis(150))
+            .job_duration(std::time::Duration::from_millis(400))
             .observe(move |x| {
                 let v = validator();
                 let mut seen = log.lock().unwrap();

@@ -230,7 +230,7 @@ async fn concurrent_requests_with_one_key_apply_once() {
 
 #[tokio::test]
 async fn a_key_expires_after_its_time_to_live() {
-    let ttl = std::time::Duration::from_millis(200);
+    let ttl = std::time::Duration::from_secs(1);
     let env = Env::with(ayra_sandbox::Sandbox::builder().idempotency_ttl(ttl)).await;
     let before = env.sb.count(Resource::Contacts);
     let body = json!({"first_name": "Eve", "email": "eve@example.com"});

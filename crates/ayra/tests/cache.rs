@@ -28,7 +28,7 @@ async fn cached_reads_are_served_locally_until_the_ttl() {
     let server = Server::start(api()).await;
     let client = server
         .client()
-        .cache_reference_data(Duration::from_millis(300))
+        .cache_reference_data(Duration::from_secs(1))
         .build()
         .unwrap();
     for _ in 0..3 {
@@ -36,7 +36,7 @@ async fn cached_reads_are_served_locally_until_the_ttl() {
         assert_eq!(voices.data[0].id, "voice_ava");
     }
     assert_eq!(server.count(), 1);
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     client.list_voices().send().await.unwrap();
     assert_eq!(server.count(), 2, "expired entries are fetched again");
 }
