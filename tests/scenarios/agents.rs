@@ -31,7 +31,7 @@ pub async fn run(h: &Harness) {
     let updated = c
         .update_agent()
         .agent_id(&agent.id)
-        .body_map(|b| b.prompt(Some("Answer very briefly.".to_string())))
+        .body_map(|b| b.prompt("Answer very briefly."))
         .send()
         .await
         .unwrap()

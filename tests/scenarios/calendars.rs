@@ -118,7 +118,7 @@ pub async fn run(h: &Harness) {
         .body_map(|b| {
             b.start(Some(first.start + Duration::hours(2)))
                 .end(Some(first.end + Duration::hours(2)))
-                .notes(Some("moved".to_string()))
+                .notes("moved")
         })
         .send()
         .await

@@ -40,9 +40,9 @@ pub async fn run(h: &Harness) {
         .create_contact()
         .body_map(|b| {
             b.first_name("Grace")
-                .last_name(Some("Hopper".to_string()))
-                .email(Some("grace.hopper@example.com".to_string()))
-                .phone(Some("+14155550123".to_string()))
+                .last_name("Hopper")
+                .email("grace.hopper@example.com")
+                .phone("+14155550123")
                 .custom_fields(values)
         })
         .send()
@@ -113,7 +113,7 @@ pub async fn run(h: &Harness) {
     let updated = c
         .update_contact()
         .contact_id(&contact.id)
-        .body_map(|b| b.first_name(Some("Amazing Grace".to_string())))
+        .body_map(|b| b.first_name("Amazing Grace"))
         .send()
         .await
         .unwrap()

@@ -26,7 +26,7 @@ pub async fn run(h: &Harness) {
     let renamed = c
         .update_workflow()
         .workflow_id(&workflow.id)
-        .body_map(|b| b.name(Some("Follow-up".to_string())))
+        .body_map(|b| b.name("Follow-up"))
         .send()
         .await
         .unwrap();

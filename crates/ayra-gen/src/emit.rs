@@ -87,6 +87,7 @@ pub fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failur
         }
     }
     syn::visit_mut::VisitMut::visit_file_mut(&mut UntestedExamples, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut OptionalText(&runtime), &mut file);
     let tables: syn::File = syn::parse2(tables(&operations, &runtime))
         .map_err(|e| generator_failure(format!("operation tables: {e}")))?;
     file.items.extend(tables.items);
@@ -140,6 +141,33 @@ impl syn::visit_mut::VisitMut for UntestedExamples {
         {
             *text = syn::LitStr::new(&text.value().replace("```ignore", "```text"), text.span());
         }
+    }
+}
+
+/// typify's body builders take an optional text field as anything that is
+/// `TryInto<Option<String>>`, so a user has to write `.email(Some("a@b.c".to_string()))`.
+/// These setters take the runtime's `IntoOptionalString` instead: `"a@b.c"`,
+/// a `String`, `Some(..)` or `None`.
+struct OptionalText<'a>(&'a syn::Path);
+
+impl syn::visit_mut::VisitMut for OptionalText<'_> {
+    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        let takes_optional_text = f.sig.generics.where_clause.as_ref().is_some_and(|w| {
+            w.predicates.iter().any(|p| {
+                quote!(#p).to_string().replace(' ', "")
+                    == "T:::std::convert::TryInto<::std::option::Option<::std::string::String>>"
+            })
+        });
+        if !takes_optional_text {
+            return;
+        }
+        let field = &f.sig.ident;
+        let runtime = self.0;
+        f.sig.generics.where_clause = Some(parse_quote!(where T: #runtime::IntoOptionalString));
+        f.block = parse_quote!({
+            self.#field = Ok(#runtime::IntoOptionalString::into_optional_string(value));
+            self
+        });
     }
 }
 

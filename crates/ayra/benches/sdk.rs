@@ -174,10 +174,7 @@ async fn run(scale: usize) {
         async || {
             let c = client
                 .create_contact()
-                .body_map(|b| {
-                    b.first_name("Bench")
-                        .email(Some("bench@example.com".to_string()))
-                })
+                .body_map(|b| b.first_name("Bench").email("bench@example.com"))
                 .send()
                 .await
                 .unwrap();
@@ -295,10 +292,7 @@ async fn retry_cost(scale: usize) {
             let requests = sandbox.stats().requests;
             client
                 .create_contact()
-                .body_map(|b| {
-                    b.first_name("Retry")
-                        .phone(Some("+14155550100".to_string()))
-                })
+                .body_map(|b| b.first_name("Retry").phone("+14155550100"))
                 .send()
                 .await
                 .expect("every create succeeds");
@@ -381,7 +375,7 @@ async fn seed(url: &str, tags: &[&str], count: usize) {
                         .create_contact()
                         .body_map(|b| {
                             b.first_name(format!("P{i}"))
-                                .email(Some(format!("p{i}@example.com")))
+                                .email(format!("p{i}@example.com"))
                                 .tags(tags.clone())
                         })
                         .send()

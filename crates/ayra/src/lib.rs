@@ -44,6 +44,7 @@ mod response;
 mod retry;
 #[doc(hidden)]
 pub mod runtime;
+mod text;
 
 /// The generated client, types and request builders (from `spec/ayra.yaml`).
 #[allow(missing_docs, clippy::all, unused_imports, dead_code)]
@@ -62,6 +63,7 @@ pub use error::{ApiError, Error, Result};
 pub use pagination::{DEFAULT_PREFETCH, ListEnvelope, ListOperation, Page, Paginate};
 pub use response::{Response, ResponseExt};
 pub use retry::RetryPolicy;
+pub use text::IntoOptionalString;
 
 /// The names most programs use: the client, the traits that add methods, and
 /// the API's types.

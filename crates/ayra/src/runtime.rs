@@ -19,6 +19,8 @@ use tracing::Instrument;
 
 pub use crate::pagination::{ListEnvelope, ListOperation};
 
+pub use crate::text::IntoOptionalString;
+
 /// A boxed future, as the generated list impls return.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 

@@ -58,7 +58,7 @@ async fn the_callers_key_is_sent_and_reads_carry_none() {
         .update_agent()
         .agent_id("agt_1")
         .idempotency_key("my-key-1")
-        .body_map(|b| b.name(Some("B".to_string())))
+        .body_map(|b| b.name("B"))
         .send()
         .await
         .unwrap();
@@ -91,10 +91,7 @@ async fn a_retried_create_whose_response_was_lost_is_applied_once() {
     let before = sandbox.count(ayra_sandbox::Resource::Contacts);
     let created = client
         .create_contact()
-        .body_map(|b| {
-            b.first_name("Once")
-                .email(Some("once@example.com".to_string()))
-        })
+        .body_map(|b| b.first_name("Once").email("once@example.com"))
         .send()
         .await
         .unwrap();

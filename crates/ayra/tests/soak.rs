@@ -64,7 +64,7 @@ async fn every_write_lands_exactly_once_under_faults() {
                             let result = client
                                 .update_contact()
                                 .contact_id(&c.data.id)
-                                .body_map(|b| b.first_name(Some(format!("Updated {t}-{i}"))))
+                                .body_map(|b| b.first_name(format!("Updated {t}-{i}")))
                                 .send()
                                 .await;
                             match result {

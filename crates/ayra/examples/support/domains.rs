@@ -36,7 +36,7 @@ pub async fn agents(client: &Client) -> ayra::Result<()> {
     let agent = client
         .update_agent()
         .agent_id(&agent.id)
-        .body_map(|b| b.first_message(Some("Hello, this is the clinic.".to_string())))
+        .body_map(|b| b.first_message("Hello, this is the clinic."))
         .send()
         .await?
         .into_inner()
@@ -154,8 +154,8 @@ pub async fn contacts(client: &Client) -> ayra::Result<()> {
         .create_contact()
         .body_map(|b| {
             b.first_name("Ada")
-                .last_name(Some("Lovelace".to_string()))
-                .email(Some("ada@example.com".to_string()))
+                .last_name("Lovelace")
+                .email("ada@example.com")
                 .custom_fields(fields)
         })
         .send()
