@@ -7,7 +7,7 @@ use crate::load::Spec;
 use crate::problem::{Failure, Problem};
 use serde_json::Value;
 
-const METHODS: [&str; 8] = [
+pub(crate) const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -186,13 +186,8 @@ impl Operation<'_> {
         }
     }
 
-    /// The operation's parameters with path-level ones, `$ref`s resolved.
     fn parameters(&self) -> Vec<&Value> {
-        let own = self.op["parameters"].as_array().into_iter().flatten();
-        let shared = self.item["parameters"].as_array().into_iter().flatten();
-        own.chain(shared)
-            .filter_map(|p| resolve(self.root, p))
-            .collect()
+        parameters(self.root, self.item, self.op)
     }
 
     /// The JSON schema of the first 2xx response, with the pointer to it.
@@ -260,6 +255,13 @@ fn check_refs(root: &Value, node: &Value, pointer: String, out: &mut Vec<Problem
         }
         _ => {}
     }
+}
+
+/// An operation's parameters with its path item's, `$ref`s resolved.
+pub(crate) fn parameters<'a>(root: &'a Value, item: &'a Value, op: &'a Value) -> Vec<&'a Value> {
+    let own = op["parameters"].as_array().into_iter().flatten();
+    let shared = item["parameters"].as_array().into_iter().flatten();
+    own.chain(shared).filter_map(|p| resolve(root, p)).collect()
 }
 
 /// Follows local `$ref`s (a bounded number of hops) to the value they name.

@@ -361,21 +361,20 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// An optional array of strings with item and count bounds.
-    pub fn string_array_opt(
+    /// An optional array with a bound on its length; `what` names the
+    /// expected type in the error.
+    fn array_opt(
         &self,
         k: &str,
+        what: &str,
         (min_items, max_items): (usize, usize),
-        (min_len, max_len): (usize, usize),
-    ) -> Result<Option<Vec<String>>, ApiError> {
+    ) -> Result<Option<&'a Vec<Value>>, ApiError> {
         let Some(v) = self.map.get(k) else {
             return Ok(None);
         };
-        let p = self.path(k);
-        let arr = v
-            .as_array()
-            .ok_or_else(|| self.wrong(k, "an array of strings", v))?;
+        let arr = v.as_array().ok_or_else(|| self.wrong(k, what, v))?;
         if arr.len() < min_items || arr.len() > max_items {
+            let p = self.path(k);
             return Err(ApiError::invalid_field(
                 &p,
                 format!(
@@ -384,6 +383,20 @@ impl<'a> Obj<'a> {
                 ),
             ));
         }
+        Ok(Some(arr))
+    }
+
+    /// An optional array of strings with item and count bounds.
+    pub fn string_array_opt(
+        &self,
+        k: &str,
+        (min_items, max_items): (usize, usize),
+        (min_len, max_len): (usize, usize),
+    ) -> Result<Option<Vec<String>>, ApiError> {
+        let Some(arr) = self.array_opt(k, "an array of strings", (min_items, max_items))? else {
+            return Ok(None);
+        };
+        let p = self.path(k);
         let mut out = Vec::with_capacity(arr.len());
         for (i, item) in arr.iter().enumerate() {
             let ip = format!("{p}[{i}]");
@@ -413,20 +426,10 @@ impl<'a> Obj<'a> {
         k: &str,
         (min_items, max_items): (usize, usize),
     ) -> Result<Option<Vec<Obj<'a>>>, ApiError> {
-        let Some(v) = self.map.get(k) else {
+        let Some(arr) = self.array_opt(k, "an array", (min_items, max_items))? else {
             return Ok(None);
         };
         let p = self.path(k);
-        let arr = v.as_array().ok_or_else(|| self.wrong(k, "an array", v))?;
-        if arr.len() < min_items || arr.len() > max_items {
-            return Err(ApiError::invalid_field(
-                &p,
-                format!(
-                    "The '{p}' field must have {min_items} to {max_items} items (got {}).",
-                    arr.len()
-                ),
-            ));
-        }
         let mut out = Vec::with_capacity(arr.len());
         for (i, item) in arr.iter().enumerate() {
             let ip = format!("{p}[{i}]");

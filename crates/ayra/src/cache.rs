@@ -58,14 +58,13 @@ impl Cache {
             .insert(url, entry);
     }
 
-    /// A write to `path` drops every cached read of that path, of a path
-    /// under it, or of a collection it belongs to.
+    /// A write drops every cached read of its path, of a path under it, or
+    /// of a path above it (the resource or collection it changes).
     pub(crate) fn invalidate(&self, method: &Method, url: &reqwest::Url) {
         if method == Method::GET || method == Method::HEAD {
             return;
         }
         let written = url.path().trim_end_matches('/');
-        let parent = written.rsplit_once('/').map_or("", |(p, _)| p);
         self.entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -73,7 +72,9 @@ impl Cache {
                 let path = reqwest::Url::parse(key)
                     .map(|u| u.path().trim_end_matches('/').to_string())
                     .unwrap_or_default();
-                !(path.starts_with(written) || written.starts_with(&path) || path == parent)
+                // Under it (`/agents/x` after writing `/agents`) or above it
+                // (`/agents` and `/agents/x` after writing `/agents/x/enable`).
+                !(path.starts_with(written) || written.starts_with(&path))
             });
     }
 }
