@@ -88,6 +88,15 @@ pub fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failur
     }
     syn::visit_mut::VisitMut::visit_file_mut(&mut UntestedExamples, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut OptionalText(&runtime), &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut PathSegments(&runtime), &mut file);
+    let code = quote!(#file).to_string();
+    if code.contains("encode_path (") {
+        return Err(generator_failure(
+            "a request URL still uses progenitor's `encode_path`, which lets `..` through: \
+             teach `PathSegments` in ayra-gen's emit.rs this form"
+                .to_string(),
+        ));
+    }
     let tables: syn::File = syn::parse2(tables(&operations, &runtime))
         .map_err(|e| generator_failure(format!("operation tables: {e}")))?;
     file.items.extend(tables.items);
@@ -168,6 +177,52 @@ impl syn::visit_mut::VisitMut for OptionalText<'_> {
             self.#field = Ok(#runtime::IntoOptionalString::into_optional_string(value));
             self
         });
+    }
+}
+
+/// progenitor percent-encodes path values but leaves `.` and `\\` as they
+/// are, and the URL parser then resolves `..` (and `\\` as `/`): a tag of
+/// `..` would turn `DELETE /contacts/{id}/tags/{tag}` into a delete of the
+/// contact. Every `encode_path(&value.to_string())` in a request URL becomes
+/// `runtime::path_segment("value", &value.to_string())?`, which encodes a
+/// value as exactly one segment or refuses it before anything is sent.
+struct PathSegments<'a>(&'a syn::Path);
+
+impl syn::visit_mut::VisitMut for PathSegments<'_> {
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        let Ok(mut args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) else {
+            return;
+        };
+        let runtime = self.0;
+        for arg in args.iter_mut() {
+            let syn::Expr::Call(call) = arg else { continue };
+            let syn::Expr::Path(func) = &*call.func else {
+                continue;
+            };
+            if !func.path.is_ident("encode_path") || call.args.len() != 1 {
+                continue;
+            }
+            let value = &call.args[0];
+            // `&name.to_string()`: the parameter's name is the receiver.
+            let name = match value {
+                syn::Expr::Reference(r) => match &*r.expr {
+                    syn::Expr::MethodCall(m) => quote!(#m).to_string(),
+                    other => quote!(#other).to_string(),
+                },
+                other => quote!(#other).to_string(),
+            };
+            let name = name
+                .split(['.', ' '])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            *arg = parse_quote!(#runtime::path_segment(#name, #value)?);
+        }
+        mac.tokens = quote!(#args);
     }
 }
 

@@ -680,14 +680,16 @@ fn prune_expired(idem: &mut HashMap<(String, String), IdemSlot>, ttl: Duration) 
     });
 }
 
-/// The decoded path segments after `/v1/` (a trailing slash is ignored).
+/// The decoded path segments after `/v1/`. A trailing slash is an empty last
+/// segment, so `/contacts/{id}/` is not `/contacts/{id}`: a client whose path
+/// value resolved away must not reach another resource.
 fn segments(path: &str) -> Option<Vec<String>> {
     let rest = if path == "/v1" {
         ""
     } else {
         path.strip_prefix("/v1/")?
     };
-    let mut segs: Vec<String> = rest
+    let segs: Vec<String> = rest
         .split('/')
         .map(|s| {
             percent_encoding::percent_decode_str(s)
@@ -695,9 +697,6 @@ fn segments(path: &str) -> Option<Vec<String>> {
                 .into_owned()
         })
         .collect();
-    if segs.len() > 1 && segs.last().is_some_and(String::is_empty) {
-        segs.pop();
-    }
     Some(segs)
 }
 

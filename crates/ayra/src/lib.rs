@@ -40,6 +40,7 @@ mod error;
 mod events;
 pub mod jobs;
 mod pagination;
+mod path;
 mod response;
 mod retry;
 #[doc(hidden)]

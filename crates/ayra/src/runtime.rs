@@ -21,6 +21,8 @@ pub use crate::pagination::{ListEnvelope, ListOperation};
 
 pub use crate::text::IntoOptionalString;
 
+pub use crate::path::path_segment;
+
 /// A boxed future, as the generated list impls return.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 

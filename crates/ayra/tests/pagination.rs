@@ -173,7 +173,14 @@ async fn prefetch_sets_how_many_pages_are_requested_ahead() {
         pages.try_next().await.unwrap().unwrap();
         pages.try_next().await.unwrap().unwrap();
         // Page 2 was requested together with the `prefetch` pages after it;
-        // those may still be on their way to the server, but never more.
+        // those may still be on their way to the server: give them a moment
+        // (bounded), then count. Never more than `prefetch` ahead.
+        for _ in 0..50 {
+            if prefetch == 0 || server.count() >= 2 + prefetch {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         let requested = server.count();
         if prefetch == 0 {
             assert_eq!(requested, 2, "one request at a time");
