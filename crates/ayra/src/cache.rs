@@ -1,19 +1,36 @@
-//! An opt-in, time-limited cache of the responses of reference-data reads
-//! (operations the spec marks `x-ayra-cache: true`, such as voices and time
-//! zones), dropped as soon as this client writes to what they describe.
+//! An opt-in, time-limited, bounded cache of the responses of reference-data
+//! reads (operations the spec marks `x-ayra-cache: true`, such as voices and
+//! time zones), dropped as soon as this client writes to what they describe.
+//!
+//! A hit is a response no server sent: it carries no `X-Request-Id` and has
+//! `x-ayra-cache: hit` ([`crate::ResponseExt::is_cached`]).
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The most responses one client keeps; the oldest goes first.
+pub(crate) const MAX_ENTRIES: usize = 256;
+
+/// The header that marks a response served from the cache.
+pub(crate) const CACHE_HEADER: HeaderName = HeaderName::from_static("x-ayra-cache");
 
 /// The cached responses of one client (and its clones).
 #[derive(Debug)]
 pub(crate) struct Cache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, Entry>>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    entries: HashMap<String, Entry>,
+    /// Bumped by every invalidation: a read that started before a write
+    /// must not store what it saw.
+    generation: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -28,53 +45,78 @@ impl Cache {
     pub(crate) fn new(ttl: Duration) -> Self {
         Cache {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            state: Mutex::default(),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The live entry for this URL, if any.
     pub(crate) fn get(&self, url: &str) -> Option<Entry> {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        match entries.get(url) {
+        let mut state = self.state();
+        match state.entries.get(url) {
             Some(e) if e.stored.elapsed() < self.ttl => Some(e.clone()),
             Some(_) => {
-                entries.remove(url);
+                state.entries.remove(url);
                 None
             }
             None => None,
         }
     }
 
-    pub(crate) fn put(&self, url: String, status: StatusCode, headers: HeaderMap, body: Bytes) {
+    /// The generation a read starts in; pass it to [`Cache::put`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.state().generation
+    }
+
+    /// Stores a 200 read that started in `generation`, unless a write
+    /// invalidated the cache since.
+    pub(crate) fn put(&self, url: String, generation: u64, headers: &HeaderMap, body: Bytes) {
+        let mut headers = headers.clone();
+        headers.remove("x-request-id");
+        headers.insert(CACHE_HEADER, HeaderValue::from_static("hit"));
         let entry = Entry {
-            status,
+            status: StatusCode::OK,
             headers,
             body,
             stored: Instant::now(),
         };
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(url, entry);
+        let mut state = self.state();
+        if state.generation != generation {
+            return;
+        }
+        if state.entries.len() >= MAX_ENTRIES && !state.entries.contains_key(&url) {
+            let ttl = self.ttl;
+            state.entries.retain(|_, e| e.stored.elapsed() < ttl);
+            if state.entries.len() >= MAX_ENTRIES {
+                let oldest = state
+                    .entries
+                    .iter()
+                    .min_by_key(|(_, e)| e.stored)
+                    .map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    state.entries.remove(&oldest);
+                }
+            }
+        }
+        state.entries.insert(url, entry);
     }
 
     /// A write drops every cached read of its path, of a path under it, or
     /// of a path above it (the resource or collection it changes).
-    pub(crate) fn invalidate(&self, method: &Method, url: &reqwest::Url) {
-        if method == Method::GET || method == Method::HEAD {
-            return;
-        }
+    pub(crate) fn invalidate(&self, url: &reqwest::Url) {
         let written = url.path().trim_end_matches('/');
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|key, _| {
-                let path = reqwest::Url::parse(key)
-                    .map(|u| u.path().trim_end_matches('/').to_string())
-                    .unwrap_or_default();
-                // Under it (`/agents/x` after writing `/agents`) or above it
-                // (`/agents` and `/agents/x` after writing `/agents/x/enable`).
-                !(path.starts_with(written) || written.starts_with(&path))
-            });
+        let mut state = self.state();
+        state.generation += 1;
+        state.entries.retain(|key, _| {
+            let path = reqwest::Url::parse(key)
+                .map(|u| u.path().trim_end_matches('/').to_string())
+                .unwrap_or_default();
+            // Under it (`/agents/x` after writing `/agents`) or above it
+            // (`/agents` and `/agents/x` after writing `/agents/x/enable`).
+            !(path.starts_with(written) || written.starts_with(&path))
+        });
     }
 }

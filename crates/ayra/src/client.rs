@@ -70,13 +70,17 @@ impl Client {
         Client::builder().api_key(api_key).build()
     }
 
-    /// A client from `AYRA_API_KEY` and, when set, `AYRA_BASE_URL`
-    /// (default: production).
+    /// A client from `AYRA_API_KEY` and, when set and not empty,
+    /// `AYRA_BASE_URL` (default: production).
     pub fn from_env() -> Result<Client> {
         let key = std::env::var("AYRA_API_KEY")
-            .map_err(|_| Error::Config("AYRA_API_KEY is not set".to_string()))?;
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| Error::Config("AYRA_API_KEY is not set".to_string()))?;
         let mut builder = Client::builder().api_key(key);
-        if let Ok(url) = std::env::var("AYRA_BASE_URL") {
+        if let Ok(url) = std::env::var("AYRA_BASE_URL")
+            && !url.trim().is_empty()
+        {
             builder = builder.environment(Environment::Custom(url));
         }
         builder.build()
@@ -166,6 +170,7 @@ pub struct ClientBuilder {
     environment: Option<Environment>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    stream_idle_timeout: Option<Option<Duration>>,
     retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
     cache_ttl: Option<Duration>,
@@ -211,9 +216,21 @@ impl ClientBuilder {
         self
     }
 
-    /// Time limit of each attempt of a call (default 60 s).
+    /// Time limit of each attempt of a call (default 60 s). For a stream
+    /// (events, downloads) it bounds the wait for the first byte only; see
+    /// [`ClientBuilder::stream_idle_timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// The longest silence between two chunks of a response (default 60 s;
+    /// the API sends a keep-alive about every 15 s on event streams);
+    /// `None` waits forever. A stream or download may last longer than any
+    /// timeout as long as bytes keep coming. Ignored with
+    /// [`ClientBuilder::http_client`] (set `read_timeout` on it instead).
+    pub fn stream_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.stream_idle_timeout = Some(timeout.into());
         self
     }
 
@@ -250,11 +267,16 @@ impl ClientBuilder {
         let base_url = check_base_url(environment.base_url())?;
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .user_agent(concat!("ayra-rust/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+            None => {
+                let mut http = reqwest::Client::builder()
+                    .user_agent(concat!("ayra-rust/", env!("CARGO_PKG_VERSION")))
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
+                if let Some(idle) = self.stream_idle_timeout.unwrap_or(Some(DEFAULT_TIMEOUT)) {
+                    http = http.read_timeout(idle);
+                }
+                http.build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+            }
         };
         let inner = Inner {
             auth,
@@ -292,6 +314,11 @@ fn check_base_url(url: &str) -> Result<String> {
         }
         other => return Err(Error::Config(format!("unsupported URL scheme {other:?}"))),
     }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "base URL {url:?} has a query or fragment: give the API's root, e.g. https://api.ayra.ai/v1"
+        )));
+    }
     Ok(url.trim_end_matches('/').to_string())
 }
 
@@ -316,6 +343,8 @@ mod tests {
             "http://localhost.evil.com/v1",
             "http://[::2]/v1",
             "ftp://127.0.0.1/",
+            "https://api.ayra.ai/v1?x=1",
+            "https://api.ayra.ai/v1#top",
             "not a url",
         ] {
             assert!(check_base_url(bad).is_err(), "{bad}");

@@ -29,7 +29,9 @@ pub trait Download {
         out: &mut W,
     ) -> impl std::future::Future<Output = Result<u64>> + Send;
 
-    /// Writes the body to a new file at `path` (replacing it).
+    /// Writes the body to a file at `path` (replacing it). The bytes go to a
+    /// temporary file beside it, renamed to `path` once complete: a failed
+    /// download leaves no partial file and keeps an older one intact.
     fn save(
         self,
         path: impl AsRef<Path> + Send,
@@ -42,11 +44,13 @@ impl Download for ResponseValue<ByteStream> {
             crate::response::header_str(self.headers(), "x-request-id").map(str::to_string);
         let mut stream = self.into_inner_stream();
         let mut written = 0u64;
-        while let Some(chunk) = stream
-            .try_next()
-            .await
-            .map_err(|e| Error::from_reqwest(e, request_id.clone()))?
-        {
+        while let Some(chunk) = stream.try_next().await.map_err(|e| {
+            let call = crate::error::Call {
+                attempts: 1,
+                ..Default::default()
+            };
+            Error::from_reqwest(e, request_id.clone(), "the next chunk", call)
+        })? {
             out.write_all(&chunk).await.map_err(io_error)?;
             written += chunk.len() as u64;
         }
@@ -55,10 +59,28 @@ impl Download for ResponseValue<ByteStream> {
     }
 
     async fn save(self, path: impl AsRef<Path> + Send) -> Result<u64> {
-        let mut file = tokio::fs::File::create(path.as_ref())
-            .await
-            .map_err(io_error)?;
-        self.write_to(&mut file).await
+        let path = path.as_ref();
+        let name = path.file_name().ok_or_else(|| {
+            Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} names no file", path.display()),
+            ))
+        })?;
+        let mut partial = name.to_os_string();
+        partial.push(format!(".{}.part", uuid::Uuid::new_v4().simple()));
+        let partial = path.with_file_name(partial);
+        let written = async {
+            let mut file = tokio::fs::File::create(&partial).await.map_err(io_error)?;
+            let written = self.write_to(&mut file).await?;
+            file.sync_all().await.map_err(io_error)?;
+            tokio::fs::rename(&partial, path).await.map_err(io_error)?;
+            Ok(written)
+        }
+        .await;
+        if written.is_err() {
+            let _ = tokio::fs::remove_file(&partial).await;
+        }
+        written
     }
 }
 

@@ -12,24 +12,37 @@ const SNIPPET_BYTES: usize = 256;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong with a call. Never contains the API key.
+///
+/// An error from a write that carries an `Idempotency-Key` keeps the key
+/// ([`Error::idempotency_key`]): the write may have been applied before the
+/// error (its response lost), so resend it under the same key and the API
+/// answers with the first outcome instead of applying it twice.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The API answered with its error envelope (4xx or 5xx).
+    /// The server answered with a non-2xx status: the API's error envelope,
+    /// or a page from something in between (a gateway's HTML 502).
     Api(Box<ApiError>),
     /// The connection failed or broke (DNS, refused, reset, TLS, truncated body).
     Transport {
-        /// The underlying error.
+        /// The underlying error (its URL carries no query string).
         source: reqwest::Error,
         /// The request id, when a response had started.
         request_id: Option<String>,
+        /// What the call did.
+        call: Call,
     },
-    /// The call did not finish within its timeout.
+    /// The call did not finish within its time limit.
     Timeout {
-        /// The underlying error.
-        source: reqwest::Error,
+        /// What was being waited for: `the response`, `the first byte`,
+        /// `the next chunk`.
+        waiting_for: &'static str,
+        /// The request id, when a response had started.
+        request_id: Option<String>,
+        /// What the call did.
+        call: Call,
     },
-    /// A response arrived but its body could not be decoded.
+    /// A 2xx response arrived but its body did not match its schema.
     Decode {
         /// The HTTP status of the response, when known.
         status: Option<StatusCode>,
@@ -39,6 +52,8 @@ pub enum Error {
         snippet: String,
         /// What the decoder said.
         reason: String,
+        /// What the call did.
+        call: Call,
     },
     /// The request could not be built (a missing or invalid parameter).
     InvalidRequest(String),
@@ -55,23 +70,44 @@ pub enum Error {
     },
 }
 
-/// The API's error envelope, with the response's status and headers.
+/// What one call did before it failed: how many attempts it made and the
+/// idempotency key they all carried.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Call {
+    /// Attempts made (1 when the call was not retried).
+    pub attempts: u32,
+    /// The `Idempotency-Key` every attempt carried, for writes that take one.
+    pub idempotency_key: Option<String>,
+}
+
+/// A non-2xx response: the API's error envelope when the body was one, with
+/// the response's status and headers.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
-    /// Error family, e.g. `invalid_request` (open: new values may appear).
+    /// Error family, e.g. `invalid_request` (open: new values may appear);
+    /// `http_error` when the body was not the API's envelope.
     pub error_type: String,
-    /// Machine-readable code, e.g. `missing_required_field`.
+    /// Machine-readable code, e.g. `missing_required_field`;
+    /// `unexpected_body` when the body was not the API's envelope.
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
     /// The request field at fault, when there is one.
     pub field: Option<String>,
-    /// The request id, for support.
-    pub request_id: String,
-    /// How long the API asked to wait before retrying (429, 503).
+    /// The request id, for support: from the envelope, else from the
+    /// `X-Request-Id` header (a gateway's page may have neither).
+    pub request_id: Option<String>,
+    /// How long the server asked to wait before retrying (429, 503).
     pub retry_after: Option<Duration>,
+    /// The first bytes of the body (at most 256, lossy UTF-8) when it was
+    /// not the API's envelope, e.g. a load balancer's HTML page.
+    pub body_snippet: Option<String>,
+    /// What the call did.
+    pub call: Call,
 }
 
 impl Error {
@@ -80,7 +116,6 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.status),
             Error::Decode { status, .. } => *status,
-            Error::Transport { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -88,12 +123,57 @@ impl Error {
     /// The request id of the failed call, when the server sent one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Api(e) => Some(&e.request_id),
-            Error::Transport { request_id, .. } | Error::Decode { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Error::Api(e) => e.request_id.as_deref(),
+            Error::Transport { request_id, .. }
+            | Error::Timeout { request_id, .. }
+            | Error::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
+    }
+
+    /// What the call did (attempts, idempotency key), for errors of a call
+    /// that reached the network.
+    pub fn call(&self) -> Option<&Call> {
+        match self {
+            Error::Api(e) => Some(&e.call),
+            Error::Transport { call, .. }
+            | Error::Timeout { call, .. }
+            | Error::Decode { call, .. } => Some(call),
+            _ => None,
+        }
+    }
+
+    /// The `Idempotency-Key` the failed write carried. Resend the same write
+    /// with `.idempotency_key(key)` on its builder: if an earlier attempt was
+    /// applied, the API replays its outcome instead of applying it again.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ayra::Client) -> ayra::Result<()> {
+    /// let create = |key: Option<&str>| {
+    ///     let call = client
+    ///         .create_contact()
+    ///         .body_map(|b| b.first_name("Ada").phone("+33612345678"));
+    ///     match key {
+    ///         Some(key) => call.idempotency_key(key),
+    ///         None => call,
+    ///     }
+    /// };
+    /// let contact = match create(None).send().await {
+    ///     // Later, and as often as needed: the same key never makes a duplicate.
+    ///     Err(e) if e.is_retryable() && e.idempotency_key().is_some() => {
+    ///         create(e.idempotency_key()).send().await?
+    ///     }
+    ///     other => other?,
+    /// };
+    /// # let _ = contact; Ok(()) }
+    /// ```
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.call()?.idempotency_key.as_deref()
+    }
+
+    /// How many attempts the call made (0 when it never reached the network).
+    pub fn attempts(&self) -> u32 {
+        self.call().map_or(0, |c| c.attempts)
     }
 
     /// The API error envelope, for [`Error::Api`].
@@ -115,7 +195,6 @@ impl Error {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::Api(e) => crate::retry::is_retryable_status(e.status),
-            Error::Decode { status, .. } => status.is_some_and(crate::retry::is_retryable_status),
             _ => false,
         }
     }
@@ -148,55 +227,112 @@ impl Error {
         request_id: Option<String>,
         body: &[u8],
         reason: impl fmt::Display,
+        call: Call,
     ) -> Self {
-        let cut = body.len().min(SNIPPET_BYTES);
         Error::Decode {
             status,
             request_id,
-            snippet: String::from_utf8_lossy(&body[..cut]).into_owned(),
+            snippet: snippet(body),
             reason: reason.to_string(),
+            call,
         }
     }
 
-    pub(crate) fn from_reqwest(source: reqwest::Error, request_id: Option<String>) -> Self {
+    /// A transport error, or a timeout when that is what reqwest reports.
+    pub(crate) fn from_reqwest(
+        source: reqwest::Error,
+        request_id: Option<String>,
+        waiting_for: &'static str,
+        call: Call,
+    ) -> Self {
         if source.is_timeout() {
-            Error::Timeout { source }
+            Error::Timeout {
+                waiting_for,
+                request_id,
+                call,
+            }
         } else {
-            Error::Transport { source, request_id }
+            Error::Transport {
+                source: without_query(source),
+                request_id,
+                call,
+            }
         }
     }
 
-    /// Builds an [`Error::Api`] from an error body, or a decode error when the
-    /// body is not the envelope.
-    pub(crate) fn from_error_body(
+    /// The error of a non-2xx response: the envelope's fields when the body
+    /// is the API's envelope, else the status with the start of the body.
+    pub(crate) fn from_status(
         status: StatusCode,
         headers: &reqwest::header::HeaderMap,
         body: &[u8],
+        call: Call,
     ) -> Self {
-        let request_id = crate::response::header_str(headers, "x-request-id").map(str::to_string);
-        match serde_json::from_slice::<ErrorEnvelope>(body) {
-            Ok(envelope) => Error::Api(Box::new(ApiError::new(status, headers, envelope))),
-            Err(e) => Error::decode(Some(status), request_id, body, e),
-        }
+        let header_id = crate::response::header_str(headers, "x-request-id").map(str::to_string);
+        let retry_after = crate::retry::retry_after(headers);
+        let api = match serde_json::from_slice::<ErrorEnvelope>(body) {
+            Ok(envelope) => {
+                let e = envelope.error;
+                ApiError {
+                    status,
+                    error_type: e.type_.to_string(),
+                    code: e.code,
+                    message: e.message,
+                    field: e.field,
+                    request_id: Some(e.request_id).filter(|id| !id.is_empty()).or(header_id),
+                    retry_after,
+                    body_snippet: None,
+                    call,
+                }
+            }
+            Err(_) => ApiError {
+                status,
+                error_type: "http_error".to_string(),
+                code: "unexpected_body".to_string(),
+                message: format!(
+                    "{} without the API's error envelope",
+                    status.canonical_reason().unwrap_or("an HTTP error")
+                ),
+                field: None,
+                request_id: header_id,
+                retry_after,
+                body_snippet: Some(snippet(body)),
+                call,
+            },
+        };
+        Error::Api(Box::new(api))
     }
 }
 
 impl ApiError {
-    pub(crate) fn new(
-        status: StatusCode,
-        headers: &reqwest::header::HeaderMap,
-        envelope: ErrorEnvelope,
-    ) -> Self {
-        let e = envelope.error;
-        ApiError {
-            status,
-            error_type: e.type_.to_string(),
-            code: e.code,
-            message: e.message,
-            field: e.field,
-            request_id: e.request_id,
-            retry_after: crate::retry::retry_after(headers),
-        }
+    /// Whether the body was the API's error envelope (else a page from a
+    /// proxy or gateway: see [`ApiError::body_snippet`]).
+    pub fn is_envelope(&self) -> bool {
+        self.body_snippet.is_none()
+    }
+}
+
+/// The first bytes of a body, cut on a character boundary.
+fn snippet(body: &[u8]) -> String {
+    let mut cut = body.len().min(SNIPPET_BYTES);
+    while cut > 0 && cut < body.len() && (body[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    String::from_utf8_lossy(&body[..cut]).into_owned()
+}
+
+/// ` (request_id X, N attempts)`, or what of it is known.
+fn context(f: &mut fmt::Formatter<'_>, request_id: Option<&str>, call: &Call) -> fmt::Result {
+    let attempts = match call.attempts {
+        0 => String::new(),
+        1 => "1 attempt".to_string(),
+        n => format!("{n} attempts"),
+    };
+    match (request_id, attempts.is_empty()) {
+        (Some(id), true) => write!(f, " (request_id {id})"),
+        (Some(id), false) => write!(f, " (request_id {id}, {attempts})"),
+        (None, true) => Ok(()),
+        (None, false) => write!(f, " ({attempts})"),
     }
 }
 
@@ -204,29 +340,35 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(e) => fmt::Display::fmt(e, f),
-            Error::Transport { source, request_id } => {
-                write!(f, "transport error: {}", without_url(source))?;
-                if let Some(id) = request_id {
-                    write!(f, " (request_id {id})")?;
-                }
-                Ok(())
+            Error::Transport {
+                source,
+                request_id,
+                call,
+            } => {
+                write!(f, "connection failed: {}", cause_chain(source))?;
+                context(f, request_id.as_deref(), call)
             }
-            Error::Timeout { source } => write!(f, "timed out: {}", without_url(source)),
+            Error::Timeout {
+                waiting_for,
+                request_id,
+                call,
+            } => {
+                write!(f, "timed out waiting for {waiting_for}")?;
+                context(f, request_id.as_deref(), call)
+            }
             Error::Decode {
                 status,
                 request_id,
                 snippet,
                 reason,
+                call,
             } => {
                 write!(f, "could not decode the response")?;
                 if let Some(s) = status {
                     write!(f, " ({})", s.as_u16())?;
                 }
                 write!(f, ": {reason}; body starts {snippet:?}")?;
-                if let Some(id) = request_id {
-                    write!(f, " (request_id {id})")?;
-                }
-                Ok(())
+                context(f, request_id.as_deref(), call)
             }
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::Io(e) => write!(f, "could not write the download: {e}"),
@@ -254,31 +396,51 @@ impl fmt::Display for ApiError {
         if let Some(field) = &self.field {
             write!(f, " [field {field}]")?;
         }
-        write!(f, " (request_id {})", self.request_id)
+        if let Some(body) = &self.body_snippet {
+            write!(f, "; body starts {body:?}")?;
+        }
+        context(f, self.request_id.as_deref(), &self.call)
     }
 }
 
-/// reqwest's message without the URL it adds, which may carry query values.
-pub(crate) fn without_url(e: &reqwest::Error) -> String {
+/// The error with its URL cut to scheme, host and path: a query string may
+/// carry emails or phone numbers, and `Debug` prints the URL.
+fn without_query(e: reqwest::Error) -> reqwest::Error {
+    match e.url().cloned() {
+        Some(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            e.with_url(url)
+        }
+        None => e,
+    }
+}
+
+/// reqwest's message and its causes, without the URL and without saying the
+/// same thing twice.
+pub(crate) fn cause_chain(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     if let Some(url) = e.url()
         && let Some(at) = text.find(&format!(" ({url})"))
     {
         text.replace_range(at..at + url.as_str().len() + 3, "");
     }
+    let mut parts = vec![text.replace(" for url", "")];
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
         source = cause.source();
     }
-    text.replace('\n', " ")
+    parts.join(": ").replace('\n', " ")
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport { source, .. } | Error::Timeout { source } => Some(source),
+            Error::Transport { source, .. } => Some(source),
             Error::Io(e) => Some(e),
             _ => None,
         }

@@ -84,8 +84,15 @@ where
                         continue;
                     }
                     let data = std::mem::take(&mut p.data);
-                    let event = serde_json::from_str::<ConversationEvent>(&data)
-                        .map_err(|e| Error::decode(None, p.request_id.clone(), data.as_bytes(), e));
+                    let event = serde_json::from_str::<ConversationEvent>(&data).map_err(|e| {
+                        Error::decode(
+                            None,
+                            p.request_id.clone(),
+                            data.as_bytes(),
+                            e,
+                            Default::default(),
+                        )
+                    });
                     match &event {
                         Ok(ev) if ev.type_ == ConversationEventType::Ended => p.done = true,
                         Err(_) => p.done = true,
@@ -108,6 +115,7 @@ where
                     p.request_id.clone(),
                     &p.buffer,
                     "an event exceeds 1 MiB",
+                    Default::default(),
                 );
                 return Some((Err(e), p));
             }
@@ -115,7 +123,15 @@ where
                 Some(Ok(chunk)) => p.buffer.extend_from_slice(&chunk),
                 Some(Err(e)) => {
                     p.done = true;
-                    return Some((Err(Error::from_reqwest(e, p.request_id.clone())), p));
+                    return Some((
+                        Err(Error::from_reqwest(
+                            e,
+                            p.request_id.clone(),
+                            "the next event",
+                            Default::default(),
+                        )),
+                        p,
+                    ));
                 }
                 None => return None,
             }

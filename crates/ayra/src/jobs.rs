@@ -44,28 +44,49 @@ const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Polls `fetch` with backoff until the job is finished or `timeout` passes.
 /// A failed job is returned as it is (check its `status` and `error`); only
-/// the deadline and the calls themselves are errors.
+/// the deadline and the calls themselves are errors. The deadline bounds
+/// everything, the poll in flight and its retries included; any duration
+/// works (`Duration::MAX` waits forever).
 pub async fn wait<J, F, Fut>(what: &str, timeout: Duration, mut fetch: F) -> Result<J>
 where
     J: Job,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<J>>,
 {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now().checked_add(timeout);
     let mut interval = FIRST_POLL_INTERVAL;
+    let mut last_status = "not yet polled".to_string();
+    let past_deadline = |last_status: String| Error::Deadline {
+        what: what.to_string(),
+        last_status,
+    };
     loop {
-        let job = fetch().await?;
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(past_deadline(last_status));
+        }
+        let poll = fetch();
+        let job = match deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline, poll).await {
+                Ok(job) => job?,
+                Err(_) => return Err(past_deadline(last_status)),
+            },
+            None => poll.await?,
+        };
         if job.is_finished() {
             return Ok(job);
         }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(Error::Deadline {
-                what: what.to_string(),
-                last_status: job.status().to_string(),
-            });
-        }
-        tokio::time::sleep(interval.min(deadline - now)).await;
+        last_status = job.status().to_string();
+        let pause = match deadline {
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(past_deadline(last_status));
+                }
+                interval.min(deadline - now)
+            }
+            None => interval,
+        };
+        tokio::time::sleep(pause).await;
         interval = (interval * 2).min(MAX_POLL_INTERVAL);
     }
 }

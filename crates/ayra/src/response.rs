@@ -12,13 +12,22 @@ pub use progenitor_client::ResponseValue as Response;
 /// # Ok(()) }
 /// ```
 pub trait ResponseExt {
-    /// The `X-Request-Id` the server gave this call.
+    /// The `X-Request-Id` the server gave this call (none for a response
+    /// served from the client's cache).
     fn request_id(&self) -> Option<&str>;
+
+    /// Whether the client's reference-data cache answered this call, without
+    /// a request (see `ClientBuilder::cache_reference_data`).
+    fn is_cached(&self) -> bool;
 }
 
 impl<T> ResponseExt for Response<T> {
     fn request_id(&self) -> Option<&str> {
         header_str(self.headers(), "x-request-id")
+    }
+
+    fn is_cached(&self) -> bool {
+        self.headers().contains_key(crate::cache::CACHE_HEADER)
     }
 }
 

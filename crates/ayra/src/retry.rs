@@ -98,12 +98,24 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
-/// `Retry-After` in seconds; anything else (a date, garbage, a huge value)
-/// is ignored or capped by the policy.
+/// `Retry-After` in either form of RFC 9110: delay-seconds, or an HTTP-date
+/// (the wait until then; none when it has passed). Anything else is ignored,
+/// and a huge value is capped here and by the policy.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    let secs: u64 = value.trim().parse().ok()?;
-    Some(Duration::from_secs(secs.min(24 * 3600)))
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    const DAY: u64 = 24 * 3600;
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs.min(DAY)));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    let wait = date
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(wait.min(Duration::from_secs(DAY)))
 }
 
 #[cfg(test)]
@@ -138,18 +150,29 @@ mod tests {
     }
 
     #[test]
-    fn only_integer_seconds_are_read_from_retry_after() {
+    fn retry_after_is_read_as_seconds_or_an_http_date() {
         let mut h = HeaderMap::new();
         for (value, want) in [
             ("3", Some(3)),
             (" 7 ", Some(7)),
             ("-1", None),
-            ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", Some(0)),
             ("99999999999999999999999", None),
             ("1e3", None),
+            ("Wed, 21 Oct 2015 07:28:00", None),
         ] {
             h.insert(reqwest::header::RETRY_AFTER, value.parse().unwrap());
             assert_eq!(retry_after(&h), want.map(Duration::from_secs), "{value}");
         }
+        let soon = std::time::SystemTime::now() + Duration::from_secs(90);
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            httpdate::fmt_http_date(soon).parse().unwrap(),
+        );
+        let wait = retry_after(&h).unwrap();
+        assert!(
+            wait > Duration::from_secs(85) && wait <= Duration::from_secs(90),
+            "{wait:?}"
+        );
     }
 }

@@ -1,27 +1,27 @@
-//! What the generated client calls into: the hooks that run every request
-//! (credentials, idempotency key, timeout, retry, tracing) and the `send`
-//! that turns progenitor's error into the SDK's [`Error`].
+//! What the generated client calls into: every builder's `send()` hands its
+//! built request to [`json`], [`empty`] or [`stream`], which add the
+//! credentials and idempotency key, run the retry loop (a tracing span per
+//! attempt), read the body once and decode it from those bytes, or turn the
+//! response into the SDK's [`Error`].
 //!
 //! Nothing here is specific to one operation: the facts about operations
-//! (which take an idempotency key, which stream) come from the generated
-//! [`crate::api::operation`] table.
+//! (which take an idempotency key, which stream, which may be cached) come
+//! from the generated [`crate::api::OPERATIONS`] table.
 
+use crate::error::{Call, cause_chain};
 pub use crate::error::{Error, Result};
 use crate::retry::{RetryPolicy, is_retryable_status};
-use crate::types::ErrorEnvelope;
 use bytes::{Bytes, BytesMut};
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
-use std::cell::RefCell;
+use progenitor_client::{ByteStream, ClientHooks, ClientInfo, ResponseValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 pub use crate::pagination::{ListEnvelope, ListOperation};
-
-pub use crate::text::IntoOptionalString;
-
 pub use crate::path::path_segment;
+pub use crate::text::IntoOptionalString;
 
 /// A boxed future, as the generated list impls return.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
@@ -47,8 +47,12 @@ pub struct Operation {
     pub cacheable: bool,
 }
 
-/// The largest JSON body read into memory; beyond it the call fails.
+/// The largest body read into memory; beyond it the call fails.
 const MAX_BODY_BYTES: usize = 64 << 20;
+
+/// The most a body reserves before its bytes arrive, whatever its
+/// `Content-Length` claims.
+const MAX_RESERVE_BYTES: usize = 256 << 10;
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
@@ -57,6 +61,7 @@ const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub struct Inner {
     pub(crate) auth: HeaderValue,
     pub(crate) retry: RetryPolicy,
+    /// Each attempt's limit; for streams, the limit to the first byte.
     pub(crate) timeout: Option<Duration>,
     pub(crate) cache: Option<Arc<crate::cache::Cache>>,
 }
@@ -71,282 +76,452 @@ impl std::fmt::Debug for Inner {
     }
 }
 
-/// What one logical call learned, for errors that progenitor reports without
-/// the response headers.
-#[derive(Default)]
-struct CallContext {
-    request_id: Option<String>,
-    status: Option<reqwest::StatusCode>,
-    oversized: bool,
-}
+/// progenitor's generated client asks for hooks; `send()` never calls them
+/// (the generator hands each request to this module instead).
+impl ClientHooks<Inner> for crate::api::Client {}
 
-tokio::task_local! {
-    static CALL: RefCell<CallContext>;
-}
-
-/// Runs a generated `send_raw` and converts its error. Called by every
-/// generated `send()`.
-pub fn send<T: Send>(
-    call: impl std::future::Future<
-        Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorEnvelope>>,
-    > + Send,
-) -> impl std::future::Future<Output = Result<ResponseValue<T>>> + Send {
-    // The call's future is several KiB (request, retry loop, hyper's
-    // future); boxing it once keeps the future users hold small, instead of
-    // copying it each time it is moved.
-    let call = Box::pin(call);
-    CALL.scope(RefCell::new(CallContext::default()), async move {
-        match call.await {
-            Ok(v) => Ok(v),
-            Err(e) => Err(convert(e).await),
-        }
-    })
-}
-
-async fn convert(e: progenitor_client::Error<ErrorEnvelope>) -> Error {
+/// The error of a request that could not be built (a missing parameter, a
+/// path value refused by [`path_segment`], a header value that is not one).
+pub fn invalid_request<E>(e: progenitor_client::Error<E>) -> Error {
     use progenitor_client::Error as P;
-    let (request_id, status, oversized) = CALL
-        .try_with(|c| {
-            let c = c.borrow();
-            (c.request_id.clone(), c.status, c.oversized)
-        })
-        .unwrap_or_default();
     match e {
-        P::ErrorResponse(rv) => {
-            let status = rv.status();
-            let headers = rv.headers().clone();
-            let api = crate::error::ApiError::new(status, &headers, rv.into_inner());
-            Error::Api(Box::new(api))
-        }
-        P::UnexpectedResponse(resp) => {
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            match resp.bytes().await {
-                Ok(body) => Error::from_error_body(status, &headers, &body),
-                Err(source) => Error::from_reqwest(source, request_id),
-            }
-        }
-        P::InvalidResponsePayload(body, e) if oversized => Error::decode(
-            status,
-            request_id,
+        P::InvalidRequest(m) | P::Custom(m) => Error::InvalidRequest(m),
+        P::CommunicationError(e) => Error::InvalidRequest(cause_chain(&e)),
+        _ => Error::InvalidRequest("the request could not be built".to_string()),
+    }
+}
+
+/// Sends a call whose success body is JSON and decodes it.
+pub async fn json<T: serde::de::DeserializeOwned>(
+    client: &crate::api::Client,
+    request: reqwest::Request,
+    op: &'static Operation,
+) -> Result<ResponseValue<T>> {
+    let done = Box::pin(call(client, request, op, false)).await?;
+    let Reply::Read {
+        status,
+        headers,
+        body,
+    } = done.reply
+    else {
+        return Err(unexpected_stream(done.call));
+    };
+    match serde_json::from_slice(&body) {
+        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+        Err(e) => Err(Error::decode(
+            Some(status),
+            request_id(&headers),
             &body,
-            format!("the body exceeds the {MAX_BODY_BYTES}-byte limit ({e})"),
-        ),
-        P::InvalidResponsePayload(body, e) => Error::decode(status, request_id, &body, e),
-        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-            Error::from_reqwest(e, request_id)
-        }
-        P::InvalidRequest(m) => Error::InvalidRequest(m),
-        P::Custom(m) => Error::InvalidRequest(m),
+            e,
+            done.call,
+        )),
     }
 }
 
-fn remember(resp: &reqwest::Response) {
-    let _ = CALL.try_with(|c| {
-        let mut c = c.borrow_mut();
-        c.status = Some(resp.status());
-        c.request_id =
-            crate::response::header_str(resp.headers(), "x-request-id").map(str::to_string);
-    });
+/// Sends a call whose success has no body (204).
+///
+/// A DELETE retried after an attempt that may have been applied (its
+/// response lost, or a 5xx) counts a 404 as done: the earlier attempt
+/// deleted it. The response then carries status 404.
+pub async fn empty(
+    client: &crate::api::Client,
+    request: reqwest::Request,
+    op: &'static Operation,
+) -> Result<ResponseValue<()>> {
+    let done = Box::pin(call(client, request, op, false)).await?;
+    match done.reply {
+        Reply::Read {
+            status, headers, ..
+        } => Ok(ResponseValue::new((), status, headers)),
+        Reply::Stream(_) => Err(unexpected_stream(done.call)),
+    }
 }
 
-/// Whether a transport error may go away on a second try. Every call the
-/// SDK retries is safe to repeat: reads, deletes, and writes that carry an
-/// idempotency key.
-fn is_transient(e: &reqwest::Error) -> bool {
-    !(e.is_builder() || e.is_redirect() || e.is_status())
+/// Sends a call whose success body is a byte stream (a download, events).
+/// The call's timeout bounds the wait for the response's first byte; the
+/// client's stream idle timeout bounds each silence after it.
+pub async fn stream(
+    client: &crate::api::Client,
+    request: reqwest::Request,
+    op: &'static Operation,
+) -> Result<ResponseValue<ByteStream>> {
+    let done = Box::pin(call(client, request, op, true)).await?;
+    match done.reply {
+        Reply::Stream(response) => Ok(ResponseValue::stream(response)),
+        // A success with a body already read (a cached or empty reply).
+        Reply::Read {
+            status,
+            headers,
+            body,
+        } => {
+            let chunks = futures::stream::once(async move { Ok::<_, reqwest::Error>(body) });
+            Ok(ResponseValue::new(
+                ByteStream::new(Box::pin(chunks)),
+                status,
+                headers,
+            ))
+        }
+    }
 }
 
-impl ClientHooks<Inner> for crate::api::Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> std::result::Result<(), progenitor_client::Error<E>> {
-        let inner = self.inner();
-        let headers = request.headers_mut();
-        headers.insert(AUTHORIZATION, inner.auth.clone());
-        let takes_key =
-            crate::api::operation(info.operation_id).is_some_and(|op| op.idempotency_key);
-        if takes_key && !headers.contains_key(IDEMPOTENCY_KEY) {
-            // One key per logical call: `exec` clones this request for each
-            // retry, so every attempt carries the same key.
-            let key = uuid::Uuid::new_v4().hyphenated().to_string();
-            headers.insert(
-                IDEMPOTENCY_KEY,
-                HeaderValue::from_str(&key).expect("a uuid is a valid header value"),
-            );
+fn unexpected_stream(call: Call) -> Error {
+    Error::decode(
+        None,
+        None,
+        b"",
+        "a streamed body where JSON was expected",
+        call,
+    )
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    crate::response::header_str(headers, "x-request-id").map(str::to_string)
+}
+
+/// What a call got back.
+enum Reply {
+    /// A body read whole (JSON, an error, an empty body).
+    Read {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+    },
+    /// A successful response whose body is still to be streamed.
+    Stream(reqwest::Response),
+}
+
+impl Reply {
+    fn status(&self) -> StatusCode {
+        match self {
+            Reply::Read { status, .. } => *status,
+            Reply::Stream(r) => r.status(),
         }
-        if let Some(timeout) = inner.timeout {
-            *request.timeout_mut() = Some(timeout);
-        }
-        Ok(())
     }
 
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let inner = self.inner();
-        let op = crate::api::operation(info.operation_id);
-        let cache = inner.cache.as_deref();
-        let cacheable = cache.filter(|_| {
-            op.is_some_and(|op| op.cacheable) && request.method() == reqwest::Method::GET
-        });
-        if let Some(hit) = cacheable.and_then(|c| c.get(request.url().as_str())) {
-            tracing::debug!(operation = info.operation_id, "served from cache");
-            let url = request.url().clone();
-            let version = reqwest::Version::HTTP_11;
-            return Ok(rebuild(hit.status, version, hit.headers, hit.body, url));
+    fn headers(&self) -> &HeaderMap {
+        match self {
+            Reply::Read { headers, .. } => headers,
+            Reply::Stream(r) => r.headers(),
         }
-        // Only a client with a cache needs the target after the request is sent.
-        let target = cache.map(|_| (request.method().clone(), request.url().clone()));
-        let (resp, body) =
-            with_retries(self.client(), &inner.retry, request, info.operation_id, op).await?;
-        remember(&resp);
-        if let (Some(cache), Some((method, url))) = (cache, target)
-            && resp.status().is_success()
-        {
-            cache.invalidate(&method, &url);
-            if let (Some(_), Some(body)) = (cacheable, body)
-                && resp.status() == reqwest::StatusCode::OK
-            {
-                cache.put(url.to_string(), resp.status(), resp.headers().clone(), body);
+    }
+}
+
+struct Done {
+    reply: Reply,
+    call: Call,
+}
+
+/// One logical call: credentials, idempotency key, the cache around the
+/// retry loop.
+async fn call(
+    client: &crate::api::Client,
+    mut request: reqwest::Request,
+    op: &'static Operation,
+    streaming: bool,
+) -> Result<Done> {
+    let inner = client.inner();
+    let headers = request.headers_mut();
+    headers.insert(AUTHORIZATION, inner.auth.clone());
+    let key = if op.idempotency_key {
+        // One key per logical call: each retry sends a clone of this request.
+        // A key the caller set (to resend a write) is kept.
+        match headers.get(IDEMPOTENCY_KEY) {
+            Some(value) => value.to_str().ok().map(str::to_string),
+            None => {
+                let key = uuid::Uuid::new_v4().hyphenated().to_string();
+                let value = HeaderValue::from_str(&key).expect("a uuid is a valid header value");
+                headers.insert(IDEMPOTENCY_KEY, value);
+                Some(key)
             }
         }
-        Ok(resp)
+    } else {
+        None
+    };
+    let first_byte = if streaming {
+        inner.timeout
+    } else {
+        *request.timeout_mut() = inner.timeout;
+        None
+    };
+    let Some(cache) = inner.cache.as_deref() else {
+        return with_retries(client.client(), &inner.retry, request, op, first_byte, key).await;
+    };
+    let is_read = request.method() == Method::GET;
+    let url = request.url().clone();
+    if is_read && op.cacheable {
+        if let Some(hit) = cache.get(url.as_str()) {
+            tracing::debug!(operation = op.id, "served from cache");
+            let reply = Reply::Read {
+                status: hit.status,
+                headers: hit.headers,
+                body: hit.body,
+            };
+            let call = Call::default();
+            return Ok(Done { reply, call });
+        }
+        let generation = cache.generation();
+        let done =
+            with_retries(client.client(), &inner.retry, request, op, first_byte, key).await?;
+        if let Reply::Read {
+            status: StatusCode::OK,
+            headers,
+            body,
+        } = &done.reply
+        {
+            cache.put(url.to_string(), generation, headers, body.clone());
+        }
+        return Ok(done);
     }
+    if !is_read {
+        // Before and after, whatever the outcome: a write that failed may
+        // still have been applied, and a read racing it must not store what
+        // it saw before the write.
+        cache.invalidate(&url);
+        let outcome =
+            with_retries(client.client(), &inner.retry, request, op, first_byte, key).await;
+        cache.invalidate(&url);
+        return outcome;
+    }
+    with_retries(client.client(), &inner.retry, request, op, first_byte, key).await
 }
 
 /// Sends `request`, and again after a backoff while the outcome is transient
 /// and the policy allows; each attempt is a tracing span with its number.
 async fn with_retries(
-    client: &reqwest::Client,
+    http: &reqwest::Client,
     policy: &RetryPolicy,
     mut request: reqwest::Request,
-    operation: &'static str,
-    op: Option<&'static Operation>,
-) -> reqwest::Result<(reqwest::Response, Option<Bytes>)> {
-    let streaming = op.is_some_and(|op| op.streaming);
-    let mut retry = 0u32;
+    op: &'static Operation,
+    first_byte: Option<Duration>,
+    idempotency_key: Option<String>,
+) -> Result<Done> {
+    let streaming = first_byte.is_some() || op.streaming;
+    let is_delete = request.method() == Method::DELETE;
+    // Whether an earlier attempt may have been applied by the server.
+    let mut maybe_applied = false;
+    let mut attempts = 0u32;
     loop {
-        // The clone keeps the idempotency key `pre` set: every attempt sends it.
-        let spare = if retry < policy.retries() {
+        attempts += 1;
+        // The clone keeps the idempotency key: every attempt sends it.
+        let spare = if attempts <= policy.retries() {
             request.try_clone()
         } else {
             None
         };
+        let call = || Call {
+            attempts,
+            idempotency_key: idempotency_key.clone(),
+        };
         let span = tracing::debug_span!(
             "ayra.request",
-            operation,
+            operation = op.id,
             method = %request.method(),
-            path = op.map_or("", |op| op.path),
-            attempt = retry + 1,
+            path = op.path,
+            attempt = attempts,
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let outcome = attempt(client, request, streaming)
+        let outcome = attempt(http, request, streaming, first_byte)
             .instrument(span.clone())
             .await;
         span.record("duration_ms", started.elapsed().as_millis() as u64);
-        let wait = match &outcome {
-            Ok((resp, _)) => {
-                span.record("status", resp.status().as_u16());
-                if let Some(id) = crate::response::header_str(resp.headers(), "x-request-id") {
+        let (retry_after, applied) = match outcome {
+            Ok(reply) => {
+                let status = reply.status();
+                span.record("status", status.as_u16());
+                if let Some(id) = crate::response::header_str(reply.headers(), "x-request-id") {
                     span.record("request_id", id);
                 }
-                span.in_scope(|| tracing::debug!(status = resp.status().as_u16(), "response"));
-                is_retryable_status(resp.status())
-                    .then(|| crate::retry::retry_after(resp.headers()))
+                span.in_scope(|| tracing::debug!(status = status.as_u16(), "response"));
+                if status.is_success() {
+                    let call = call();
+                    return Ok(Done { reply, call });
+                }
+                if is_delete && maybe_applied && status == StatusCode::NOT_FOUND {
+                    span.in_scope(|| {
+                        tracing::info!("404 on a retried DELETE: an earlier attempt deleted it")
+                    });
+                    let call = call();
+                    return Ok(Done { reply, call });
+                }
+                let Reply::Read { headers, body, .. } = &reply else {
+                    unreachable!("only a success is streamed");
+                };
+                if !is_retryable_status(status) || spare.is_none() {
+                    return Err(Error::from_status(status, headers, body, call()));
+                }
+                // A 429 was refused before any work; a 5xx may have been applied.
+                let applied = status != StatusCode::TOO_MANY_REQUESTS;
+                (crate::retry::retry_after(headers), applied)
             }
-            Err(e) => {
-                let error = crate::error::without_url(e);
-                span.in_scope(|| tracing::debug!(%error, "transport error"));
-                is_transient(e).then_some(None)
+            Err(failure) => {
+                span.in_scope(|| tracing::debug!(error = %failure.describe(), "transport error"));
+                if !failure.transient() || spare.is_none() {
+                    return Err(failure.into_error(call()));
+                }
+                (None, true)
             }
         };
-        let (Some(retry_after), Some(next)) = (wait, spare) else {
-            return outcome;
+        maybe_applied |= applied;
+        let Some(next) = spare else {
+            unreachable!("returned above without a spare request");
         };
-        let delay = policy.delay(retry, retry_after);
+        let delay = policy.delay(attempts - 1, retry_after);
         span.in_scope(|| tracing::info!(delay_ms = delay.as_millis() as u64, "retrying"));
         tokio::time::sleep(delay).await;
         request = next;
-        retry += 1;
     }
 }
 
-/// One attempt: send, and unless the body streams, read it whole (bounded)
-/// so that a connection dropped mid-body is retried like any other. Returns
-/// the body too when it was read.
+/// Why one attempt got no usable response.
+enum Failure {
+    /// reqwest failed: connecting, sending, or reading the body.
+    Http {
+        source: reqwest::Error,
+        request_id: Option<String>,
+        waiting_for: &'static str,
+    },
+    /// No first byte of a stream within the call's timeout.
+    FirstByte,
+    /// The body exceeded [`MAX_BODY_BYTES`]: not retried.
+    Oversized {
+        status: StatusCode,
+        request_id: Option<String>,
+        start: Bytes,
+    },
+}
+
+impl Failure {
+    /// Whether another attempt may go better. Every call the SDK retries is
+    /// safe to repeat: reads, deletes, and writes that carry a key.
+    fn transient(&self) -> bool {
+        match self {
+            Failure::Http { source, .. } => {
+                !(source.is_builder() || source.is_redirect() || source.is_status())
+            }
+            Failure::FirstByte => true,
+            Failure::Oversized { .. } => false,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Failure::Http { source, .. } => cause_chain(source),
+            Failure::FirstByte => "no first byte before the timeout".to_string(),
+            Failure::Oversized { .. } => "the body exceeds the limit".to_string(),
+        }
+    }
+
+    fn into_error(self, call: Call) -> Error {
+        match self {
+            Failure::Http {
+                source,
+                request_id,
+                waiting_for,
+            } => Error::from_reqwest(source, request_id, waiting_for, call),
+            Failure::FirstByte => Error::Timeout {
+                waiting_for: "the first byte",
+                request_id: None,
+                call,
+            },
+            Failure::Oversized {
+                status,
+                request_id,
+                start,
+            } => Error::decode(
+                Some(status),
+                request_id,
+                &start,
+                format!("the body exceeds the {MAX_BODY_BYTES}-byte limit"),
+                call,
+            ),
+        }
+    }
+}
+
+/// One attempt: send, and unless it is a streamed success, read the body
+/// whole (bounded) so that a connection dropped mid-body is retried like any
+/// other failure.
 async fn attempt(
-    client: &reqwest::Client,
+    http: &reqwest::Client,
     request: reqwest::Request,
     streaming: bool,
-) -> reqwest::Result<(reqwest::Response, Option<Bytes>)> {
-    let mut resp = client.execute(request).await?;
-    if streaming && resp.status().is_success() {
-        return Ok((resp, None));
+    first_byte: Option<Duration>,
+) -> std::result::Result<Reply, Failure> {
+    let sent = http.execute(request);
+    let response = match first_byte {
+        Some(limit) => match tokio::time::timeout(limit, sent).await {
+            Ok(response) => response,
+            Err(_) => return Err(Failure::FirstByte),
+        },
+        None => sent.await,
+    };
+    let mut response = response.map_err(|source| Failure::Http {
+        source,
+        request_id: None,
+        waiting_for: "the response",
+    })?;
+    let status = response.status();
+    if streaming && status.is_success() {
+        return Ok(Reply::Stream(response));
     }
-    let status = resp.status();
-    let version = resp.version();
-    let url = resp.url().clone();
-    let headers = std::mem::take(resp.headers_mut());
-    let body = read_body(&mut resp).await?;
-    Ok((
-        rebuild(status, version, headers, body.clone(), url),
-        Some(body),
-    ))
+    let headers = std::mem::take(response.headers_mut());
+    let body = match read_body(&mut response).await {
+        Ok(Body::Whole(body)) => body,
+        Ok(Body::Oversized(start)) => {
+            let request_id = request_id(&headers);
+            return Err(Failure::Oversized {
+                status,
+                request_id,
+                start,
+            });
+        }
+        Err(source) => {
+            return Err(Failure::Http {
+                source,
+                request_id: request_id(&headers),
+                waiting_for: "the rest of the body",
+            });
+        }
+    };
+    Ok(Reply::Read {
+        status,
+        headers,
+        body,
+    })
+}
+
+enum Body {
+    Whole(Bytes),
+    /// The body passed [`MAX_BODY_BYTES`]; its first bytes, for the error.
+    Oversized(Bytes),
 }
 
 /// Reads a whole body, up to [`MAX_BODY_BYTES`]. A body that arrives in one
 /// chunk (the common case for API replies) is kept without a copy.
-async fn read_body(resp: &mut reqwest::Response) -> reqwest::Result<Bytes> {
+async fn read_body(resp: &mut reqwest::Response) -> reqwest::Result<Body> {
     let expected = resp.content_length();
     let Some(first) = resp.chunk().await? else {
-        return Ok(Bytes::new());
+        return Ok(Body::Whole(Bytes::new()));
     };
     if expected == Some(first.len() as u64) {
-        return Ok(first);
+        return Ok(Body::Whole(first));
     }
     let Some(second) = resp.chunk().await? else {
-        return Ok(first);
+        return Ok(Body::Whole(first));
     };
-    let hint = resp.content_length().unwrap_or(0) as usize;
-    let mut body =
-        BytesMut::with_capacity(hint.max(first.len() + second.len()).min(MAX_BODY_BYTES));
+    let hint = (expected.unwrap_or(0) as usize).min(MAX_RESERVE_BYTES);
+    let mut body = BytesMut::with_capacity(hint.max(first.len() + second.len()));
     body.extend_from_slice(&first);
     body.extend_from_slice(&second);
     while let Some(chunk) = resp.chunk().await? {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
-            let _ = CALL.try_with(|c| c.borrow_mut().oversized = true);
-            break;
+            body.truncate(1024);
+            return Ok(Body::Oversized(body.freeze()));
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
-}
-
-/// A response from parts already read, for progenitor to decode. It keeps
-/// the request's URL (reqwest would otherwise parse a placeholder URL for
-/// every response).
-fn rebuild(
-    status: reqwest::StatusCode,
-    version: reqwest::Version,
-    headers: reqwest::header::HeaderMap,
-    body: Bytes,
-    url: reqwest::Url,
-) -> reqwest::Response {
-    use reqwest::ResponseBuilderExt;
-    let mut response = http::Response::builder()
-        .status(status)
-        .version(version)
-        .url(url)
-        .body(body)
-        .expect("status and version come from a valid response");
-    *response.headers_mut() = headers;
-    reqwest::Response::from(response)
+    Ok(Body::Whole(body.freeze()))
 }

@@ -82,3 +82,107 @@ async fn without_the_option_nothing_is_cached() {
     client.list_voices().send().await.unwrap();
     assert_eq!(server.count(), 2);
 }
+
+/// A hit is not a response the server sent: no request id, and it says so.
+#[tokio::test]
+async fn a_hit_is_recognisable_and_carries_no_request_id() {
+    use ayra::ResponseExt;
+    let server = Server::start(api()).await;
+    let client = server
+        .client()
+        .cache_reference_data(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let fresh = client.list_voices().send().await.unwrap();
+    assert!(!fresh.is_cached());
+    assert_eq!(fresh.request_id(), Some("req_test_0"));
+    let hit = client.list_voices().send().await.unwrap();
+    assert!(hit.is_cached());
+    assert_eq!(hit.request_id(), None, "no request was made");
+    assert_eq!(hit.data, fresh.data);
+}
+
+/// The cache keeps a bounded number of responses; the oldest goes first.
+#[tokio::test]
+async fn the_cache_is_bounded() {
+    let server = Server::start(api()).await;
+    let client = server
+        .client()
+        .cache_reference_data(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    // 300 distinct agents, more than the cache holds.
+    for n in 0..300 {
+        let id = format!("agt_{n}");
+        client.get_agent().agent_id(id).send().await.unwrap();
+    }
+    assert_eq!(server.count(), 300);
+    client.get_agent().agent_id("agt_299").send().await.unwrap();
+    assert_eq!(server.count(), 300, "the newest is still cached");
+    client.get_agent().agent_id("agt_0").send().await.unwrap();
+    assert_eq!(server.count(), 301, "the oldest was evicted");
+}
+
+/// A read in flight while this client writes must not store what it saw:
+/// it may predate the write.
+#[tokio::test]
+async fn a_read_racing_a_write_is_not_cached() {
+    let server = Server::start(|r, i| {
+        let slow = r.method == "GET" && i == 0;
+        let reply = api()(r, i);
+        if slow {
+            Reply::Late(Duration::from_millis(300), Box::new(reply))
+        } else {
+            reply
+        }
+    })
+    .await;
+    let client = server
+        .client()
+        .cache_reference_data(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let reader = client.clone();
+    let read = tokio::spawn(async move { reader.get_agent().agent_id("agt_1").send().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client
+        .disable_agent()
+        .agent_id("agt_1")
+        .send()
+        .await
+        .unwrap();
+    read.await.unwrap().unwrap();
+    client.get_agent().agent_id("agt_1").send().await.unwrap();
+    assert_eq!(
+        server.count(),
+        3,
+        "the racing read was not served from the cache"
+    );
+}
+
+/// A write that failed may still have been applied: what it touches is
+/// dropped all the same.
+#[tokio::test]
+async fn a_failed_write_still_drops_what_it_touches() {
+    let server = Server::start(|r, i| match r.method.as_str() {
+        "POST" => Reply::Json(500, support::error("api_error", "internal_error", None, i)),
+        _ => api()(r, i),
+    })
+    .await;
+    let client = server
+        .client()
+        .retry(ayra::RetryPolicy::none())
+        .cache_reference_data(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    client.get_agent().agent_id("agt_1").send().await.unwrap();
+    let err = client
+        .disable_agent()
+        .agent_id("agt_1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
+    client.get_agent().agent_id("agt_1").send().await.unwrap();
+    assert_eq!(server.count(), 3, "fetched again after the failed write");
+}

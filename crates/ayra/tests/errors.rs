@@ -91,19 +91,74 @@ async fn a_malformed_success_body_is_a_decode_error_with_request_id_and_a_bounde
     assert_eq!(err.to_string().lines().count(), 1);
 }
 
+/// A gateway's page in front of the API is a status error like any other:
+/// code that handles `Error::Api` sees it, with the status, the request id
+/// when one was sent, `Retry-After`, and the start of the body.
 #[tokio::test]
-async fn an_undeclared_status_with_a_non_json_body_is_a_decode_error() {
-    let server = Server::start(|_, _| Reply::Json(502, "<html>bad gateway</html>".into())).await;
+async fn any_non_2xx_is_a_status_error_whatever_its_body() {
+    type Headers = Vec<(&'static str, String)>;
+    let cases: Vec<(u16, &str, Headers)> = vec![
+        (
+            502,
+            "<html><body>502 Bad Gateway</body></html>",
+            vec![("content-type", "text/html".into())],
+        ),
+        (
+            503,
+            r#"{"message":"upstream overloaded"}"#,
+            vec![("retry-after", "7".into())],
+        ),
+        (504, "", vec![]),
+        (418, "\u{0}\u{1}binary", vec![]),
+        (404, r#"{"error": {"type": "not_found"}}"#, vec![]),
+    ];
+    for (status, body, headers) in cases {
+        let (body, extra) = (body.to_string(), headers.clone());
+        let expected = body.clone();
+        let server =
+            Server::start(move |_, _| Reply::With(status, extra.clone(), body.clone())).await;
+        let client = server
+            .client()
+            .retry(ayra::RetryPolicy::none())
+            .build()
+            .unwrap();
+        let err = support::get_agent_error(&client).await;
+        let ayra::Error::Api(api) = &err else {
+            panic!("{status}: expected Error::Api, got {err:?}");
+        };
+        assert_eq!(api.status.as_u16(), status);
+        assert!(!api.is_envelope(), "{status}");
+        assert_eq!(api.request_id.as_deref(), Some("req_test_0"));
+        assert_eq!(server.count(), 1);
+        assert_eq!(api.body_snippet.as_deref(), Some(expected.as_str()));
+        if status == 503 {
+            assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(7)));
+        }
+        assert_eq!(err.is_retryable(), [502, 503, 504].contains(&status));
+        let text = err.to_string();
+        assert!(text.starts_with(&status.to_string()), "{text}");
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
+}
+
+/// A snippet is bounded, cut on a character boundary.
+#[tokio::test]
+async fn a_huge_error_page_keeps_only_its_start() {
+    let page = "é".repeat(10_000);
+    let server = Server::start(move |_, _| Reply::Json(500, page.clone())).await;
     let client = server
         .client()
         .retry(ayra::RetryPolicy::none())
         .build()
         .unwrap();
     let err = support::get_agent_error(&client).await;
-    assert!(matches!(err, ayra::Error::Decode { .. }), "{err:?}");
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
-    assert_eq!(err.request_id(), Some("req_test_0"));
-    assert!(err.is_retryable());
+    let snippet = err.api().unwrap().body_snippet.clone().unwrap();
+    assert!(
+        snippet.len() <= 256 && snippet.len() >= 250,
+        "{}",
+        snippet.len()
+    );
+    assert!(snippet.chars().all(|c| c == 'é'));
 }
 
 #[tokio::test]

@@ -101,3 +101,111 @@ async fn a_retried_create_whose_response_was_lost_is_applied_once() {
     assert_eq!(sandbox.count(ayra_sandbox::Resource::Contacts), before + 1);
     assert_eq!(created.data.first_name, "Once");
 }
+
+/// Every attempt of a create was applied by the sandbox and its response
+/// lost: the error carries the key, and resending under it returns the
+/// contact created by the first attempt instead of a second one.
+#[tokio::test]
+async fn a_failed_write_is_resent_under_its_key_without_a_duplicate() {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let sandbox = ayra_sandbox::Sandbox::start().await;
+    // The sandbox drops the response of the first 3 requests with one key,
+    // after applying them.
+    let mut faults = HeaderMap::new();
+    faults.insert("x-sandbox-fault", HeaderValue::from_static("drop"));
+    faults.insert("x-sandbox-fault-times", HeaderValue::from_static("3"));
+    let http = reqwest::Client::builder()
+        .default_headers(faults)
+        .build()
+        .unwrap();
+    let client = ayra::Client::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .http_client(http)
+        .retry(support::retries(2))
+        .build()
+        .unwrap();
+    let create = |key: Option<&str>| {
+        let call = client
+            .create_contact()
+            .body_map(|b| b.first_name("Resent").phone("+33600000042"));
+        match key {
+            Some(key) => call.idempotency_key(key),
+            None => call,
+        }
+    };
+    let err = create(None).send().await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(err.attempts(), 3);
+    let key = err.idempotency_key().expect("the key the attempts carried");
+    assert!(err.to_string().contains("3 attempts"), "{err}");
+
+    let first = create(Some(key)).send().await.unwrap();
+    let again = create(Some(key)).send().await.unwrap();
+    assert_eq!(first.data.id, again.data.id);
+    let plain = ayra::Client::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    let named: Vec<_> = plain
+        .list_contacts()
+        .q("Resent")
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(
+        named.len(),
+        1,
+        "one contact, not one per attempt: {named:?}"
+    );
+}
+
+/// Through the sandbox: a DELETE applied, its response dropped, retried.
+#[tokio::test]
+async fn a_delete_whose_response_was_lost_succeeds() {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let sandbox = ayra_sandbox::Sandbox::start().await;
+    let plain = ayra::Client::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    let contact = plain
+        .create_contact()
+        .body_map(|b| b.first_name("Gone").phone("+33600000043"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    let mut faults = HeaderMap::new();
+    faults.insert("x-sandbox-fault", HeaderValue::from_static("drop"));
+    faults.insert("x-sandbox-fault-times", HeaderValue::from_static("1"));
+    let http = reqwest::Client::builder()
+        .default_headers(faults)
+        .build()
+        .unwrap();
+    let client = ayra::Client::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .http_client(http)
+        .retry(support::retries(2))
+        .build()
+        .unwrap();
+    client
+        .delete_contact()
+        .contact_id(&contact.id)
+        .send()
+        .await
+        .expect("the first attempt deleted it");
+    let err = plain
+        .get_contact()
+        .contact_id(&contact.id)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found());
+}

@@ -191,3 +191,105 @@ async fn a_slow_reply_times_out_and_is_retried_then_reported() {
         .await
         .unwrap();
 }
+
+/// `Retry-After` as an HTTP-date (RFC 9110): the next attempt does not come
+/// before that date.
+#[tokio::test]
+async fn a_retry_after_date_is_waited_for() {
+    use std::sync::{Arc, Mutex};
+    use std::time::SystemTime;
+    let date = Arc::new(Mutex::new(String::new()));
+    let retried_at: Arc<Mutex<Option<SystemTime>>> = Arc::default();
+    let (d, at) = (date.clone(), retried_at.clone());
+    let server = Server::start(move |_, i| {
+        if i == 0 {
+            // Two seconds ahead, in whole seconds as the format has it.
+            let when = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
+            *d.lock().unwrap() = when.clone();
+            Reply::With(
+                429,
+                vec![("retry-after", when)],
+                error("rate_limited", "rate_limit_exceeded", None, i),
+            )
+        } else {
+            *at.lock().unwrap() = Some(SystemTime::now());
+            get_agent_ok(i)
+        }
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    client.get_agent().agent_id("agt_1").send().await.unwrap();
+    let promised = httpdate::parse_http_date(&date.lock().unwrap()).unwrap();
+    let retried = retried_at.lock().unwrap().expect("a second attempt");
+    assert!(
+        retried >= promised,
+        "retried {:?} before the date",
+        promised.duration_since(retried).unwrap_or_default()
+    );
+}
+
+/// A DELETE whose first attempt was applied but whose response was lost:
+/// the retry's 404 means "deleted", not "never existed".
+#[tokio::test]
+async fn a_404_on_a_retried_delete_counts_as_deleted() {
+    let server = Server::start(|_, i| match i {
+        0 => Reply::Drop,
+        _ => Reply::Json(404, error("not_found", "contact_not_found", None, i)),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let deleted = client
+        .delete_contact()
+        .contact_id("con_1")
+        .send()
+        .await
+        .expect("deleted by the first attempt");
+    assert_eq!(deleted.status().as_u16(), 404);
+    assert_eq!(server.count(), 2);
+
+    // Without an earlier attempt that may have been applied, 404 is 404.
+    let server =
+        Server::start(|_, i| Reply::Json(404, error("not_found", "contact_not_found", None, i)))
+            .await;
+    let client = server.client().build().unwrap();
+    let err = client
+        .delete_contact()
+        .contact_id("con_1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    // A 429 first is refused before any work: the 404 after it is real.
+    let server = Server::start(|_, i| match i {
+        0 => Reply::With(
+            429,
+            vec![("retry-after", "0".into())],
+            error("rate_limited", "rate_limit_exceeded", None, i),
+        ),
+        _ => Reply::Json(404, error("not_found", "contact_not_found", None, i)),
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let err = client
+        .delete_contact()
+        .contact_id("con_1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+}
+
+/// A body cut short after the response started: the error keeps the
+/// request id of the response, and says how many attempts were made.
+#[tokio::test]
+async fn a_body_cut_short_keeps_its_request_id_and_counts_attempts() {
+    let server = Server::start(|_, i| Reply::Truncate(200, ok(agent("agt_1", "active"), i))).await;
+    let client = server.client().retry(support::retries(2)).build().unwrap();
+    let err = support::get_agent_error(&client).await;
+    assert!(matches!(err, ayra::Error::Transport { .. }), "{err:?}");
+    assert_eq!(err.request_id(), Some("req_test_2"));
+    assert_eq!(err.attempts(), 3);
+    let text = err.to_string();
+    assert!(text.contains("3 attempts"), "{text}");
+    assert_eq!(text.lines().count(), 1);
+}
