@@ -88,6 +88,18 @@ pub fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failur
     }
     syn::visit_mut::VisitMut::visit_file_mut(&mut UntestedExamples, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut OptionalText(&runtime), &mut file);
+    // After `OptionalText`, whose setters it wraps.
+    let patch_bodies = crate::patch::patch_bodies(&spec.raw).map_err(generator_failure)?;
+    for item in &mut file.items {
+        if let Item::Mod(module) = item
+            && module.ident == "types"
+            && let Some((_, items)) = &mut module.content
+        {
+            patch_bodies
+                .rewrite(items, &runtime)
+                .map_err(generator_failure)?;
+        }
+    }
     syn::visit_mut::VisitMut::visit_file_mut(&mut PathSegments(&runtime), &mut file);
     let code = quote!(#file).to_string();
     if code.contains("encode_path (") {

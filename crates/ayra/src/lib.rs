@@ -40,6 +40,7 @@ mod error;
 mod events;
 pub mod jobs;
 mod pagination;
+mod patch;
 mod path;
 mod response;
 mod retry;
@@ -62,6 +63,7 @@ pub use client::{
 pub use download::Download;
 pub use error::{ApiError, Error, Result};
 pub use pagination::{DEFAULT_PREFETCH, ListEnvelope, ListOperation, Page, Paginate};
+pub use patch::Patch;
 pub use response::{Response, ResponseExt};
 pub use retry::RetryPolicy;
 pub use text::IntoOptionalString;
@@ -70,7 +72,7 @@ pub use text::IntoOptionalString;
 /// the API's types.
 pub mod prelude {
     pub use crate::types::*;
-    pub use crate::{Client, Download, Error, Paginate, ResponseExt, Result};
+    pub use crate::{Client, Download, Error, Paginate, Patch, ResponseExt, Result};
 }
 
 /// The README's example is compiled as a doctest, so it stays true.

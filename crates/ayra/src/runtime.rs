@@ -19,6 +19,7 @@ use tracing::Instrument;
 
 pub use crate::pagination::{ListEnvelope, ListOperation};
 
+pub use crate::patch::Patch;
 pub use crate::text::IntoOptionalString;
 
 pub use crate::path::path_segment;
