@@ -22,6 +22,9 @@ pub struct Operation {
     pub tag: String,
     /// The schema names of the list envelope and its item, for list operations.
     pub list: Option<(String, String)>,
+    /// Whether the list's items have a required string `id` (streams use it
+    /// to drop an item a changing list shows twice).
+    pub item_id: bool,
     /// Whether the operation takes an `Idempotency-Key` header.
     pub idempotency_key: bool,
     /// Whether the success body is a byte stream (not JSON).
@@ -330,12 +333,20 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                     (schema["properties"].get("links").is_some() && data["type"] == "array")
                         .then(|| (name.to_string(), item.to_string()))
                 });
+            let item_id = list.as_ref().is_some_and(|(_, item)| {
+                let schema = &root["components"]["schemas"][item];
+                schema["properties"]["id"]["type"] == "string"
+                    && schema["required"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|f| f == "id"))
+            });
             out.push(Operation {
                 id: op["operationId"].as_str().unwrap_or_default().to_string(),
                 method: method.to_uppercase(),
                 path: path.clone(),
                 tag: op["tags"][0].as_str().unwrap_or_default().to_string(),
                 list,
+                item_id,
                 idempotency_key: params.iter().any(|p| {
                     p["in"] == "header"
                         && p["name"]
@@ -385,12 +396,20 @@ fn tables(operations: &[Operation], runtime: &syn::Path) -> TokenStream {
         let builder = format_ident!("{}", pascal(&op.id));
         let page = format_ident!("{page}");
         let item = format_ident!("{item}");
+        let id = if op.item_id {
+            quote!(::std::option::Option::Some(&item.id))
+        } else {
+            quote!(::std::option::Option::None)
+        };
         let envelope = envelopes.insert(page.to_string()).then(|| {
             quote! {
                 impl #runtime::ListEnvelope for types::#page {
                     type Item = types::#item;
                     fn into_parts(self) -> (::std::vec::Vec<types::#item>, types::ListMeta, types::Links) {
                         (self.data, self.meta, self.links)
+                    }
+                    fn id(item: &types::#item) -> ::std::option::Option<&str> {
+                        #id
                     }
                 }
             }
