@@ -29,6 +29,9 @@ pub struct Operation {
     pub idempotency_key: bool,
     /// Whether the success body is a byte stream (not JSON).
     pub streaming: bool,
+    /// For a server-sent event stream, the schema of each event's `data`
+    /// (`x-ayra-event-data`).
+    pub events: Option<String>,
     /// Whether clients may cache its responses (`x-ayra-cache: true`).
     pub cacheable: bool,
 }
@@ -322,6 +325,10 @@ fn operations(spec: &Spec) -> Vec<Operation> {
             });
             let content = success.and_then(|s| s["content"].as_object());
             let streaming = content.is_some_and(|c| !c.contains_key("application/json"));
+            let events = content
+                .and_then(|c| c.get("text/event-stream"))
+                .and_then(crate::check::event_data)
+                .map(str::to_string);
             let list = content
                 .and_then(|c| c.get("application/json"))
                 .and_then(|m| m["schema"]["$ref"].as_str())
@@ -354,6 +361,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                             .is_some_and(|n| n.eq_ignore_ascii_case("Idempotency-Key"))
                 }),
                 streaming,
+                events,
                 cacheable: op["x-ayra-cache"] == true,
             });
         }
