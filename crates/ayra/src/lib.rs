@@ -28,6 +28,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Partial updates: in a PATCH body a setter not called leaves the field
+//! unchanged, `None` clears a nullable field (sends `null`) and a list setter
+//! sends what it is given, `[]` included (see [`Patch`]).
+//!
 //! Forward compatibility: responses may carry fields and enum values newer
 //! than this SDK; unknown fields are ignored and unknown enum values decode
 //! to an `Unknown(String)` variant, so a deployed client keeps working.
