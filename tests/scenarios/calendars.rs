@@ -108,6 +108,10 @@ pub async fn run(h: &Harness) {
         .await
         .unwrap();
     assert!(
+        !after.data.slots.is_empty(),
+        "the week still has free slots"
+    );
+    assert!(
         after.data.slots.iter().all(|s| s.start != slot.start),
         "a booked slot is no longer free"
     );

@@ -33,6 +33,7 @@ pub async fn run(h: &Harness) {
         .send()
         .await
         .unwrap();
+    assert!(!by_agent.data.is_empty(), "the agent has conversations");
     assert!(by_agent.data.iter().all(|x| x.agent_id == agent_id));
 
     let conv = completed

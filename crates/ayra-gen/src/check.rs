@@ -163,6 +163,7 @@ impl Operation<'_> {
                 "a list operation returns the list envelope: a `$ref` to a schema with `data` (array), `meta` ($ref ListMeta) and `links` ($ref Links)",
             ));
         }
+        self.check_event_streams(out);
         let responses = &self.op["responses"];
         let missing: Vec<&str> = STANDARD_ERRORS
             .iter()
@@ -183,6 +184,36 @@ impl Operation<'_> {
                     fix.join(", ")
                 ),
             ));
+        }
+    }
+
+    /// A `text/event-stream` body is text (`type: string`, so that mocks can
+    /// serve it and validators accept it), and each event's `data` is
+    /// described by `x-ayra-event-data`, a `$ref` to a component schema.
+    fn check_event_streams(&self, out: &mut Vec<Problem>) {
+        let responses = self.op["responses"].as_object().into_iter().flatten();
+        for (code, response) in responses.filter(|(c, _)| c.starts_with('2')) {
+            let Some(media) =
+                resolve(self.root, response).and_then(|r| r["content"].get("text/event-stream"))
+            else {
+                continue;
+            };
+            let at = format!(
+                "{}/responses/{code}/content/text~1event-stream",
+                self.pointer
+            );
+            if resolve(self.root, &media["schema"]).is_none_or(|s| s["type"] != "string") {
+                out.push(Problem::new(
+                    format!("{at}/schema"),
+                    "an event stream's body is text: `schema: {type: string}`, with each event's data in `x-ayra-event-data`",
+                ));
+            }
+            if event_data(media).is_none() {
+                out.push(Problem::new(
+                    at,
+                    "an event stream names the schema of each event's `data`: add `x-ayra-event-data: {$ref: '#/components/schemas/<Event>'}`",
+                ));
+            }
         }
     }
 
@@ -219,6 +250,13 @@ impl Operation<'_> {
             && is_ref_to(&props["meta"], "ListMeta")
             && is_ref_to(&props["links"], "Links")
     }
+}
+
+/// The component named by an event stream's `x-ayra-event-data`.
+pub(crate) fn event_data(media: &Value) -> Option<&str> {
+    media["x-ayra-event-data"]["$ref"]
+        .as_str()?
+        .strip_prefix("#/components/schemas/")
 }
 
 /// Every `$ref` must point into this document, at something that exists.

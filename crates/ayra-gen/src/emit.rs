@@ -22,10 +22,16 @@ pub struct Operation {
     pub tag: String,
     /// The schema names of the list envelope and its item, for list operations.
     pub list: Option<(String, String)>,
+    /// Whether the list's items have a required string `id` (streams use it
+    /// to drop an item a changing list shows twice).
+    pub item_id: bool,
     /// Whether the operation takes an `Idempotency-Key` header.
     pub idempotency_key: bool,
     /// Whether the success body is a byte stream (not JSON).
     pub streaming: bool,
+    /// For a server-sent event stream, the schema of each event's `data`
+    /// (`x-ayra-event-data`).
+    pub events: Option<String>,
     /// Whether clients may cache its responses (`x-ayra-cache: true`).
     pub cacheable: bool,
 }
@@ -88,6 +94,18 @@ pub fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failur
     }
     syn::visit_mut::VisitMut::visit_file_mut(&mut UntestedExamples, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut OptionalText(&runtime), &mut file);
+    // After `OptionalText`, whose setters it wraps.
+    let patch_bodies = crate::patch::patch_bodies(&spec.raw).map_err(generator_failure)?;
+    for item in &mut file.items {
+        if let Item::Mod(module) = item
+            && module.ident == "types"
+            && let Some((_, items)) = &mut module.content
+        {
+            patch_bodies
+                .rewrite(items, &runtime)
+                .map_err(generator_failure)?;
+        }
+    }
     syn::visit_mut::VisitMut::visit_file_mut(&mut PathSegments(&runtime), &mut file);
     let code = quote!(#file).to_string();
     if code.contains("client . pre (") {
@@ -350,6 +368,10 @@ fn operations(spec: &Spec) -> Vec<Operation> {
             });
             let content = success.and_then(|s| s["content"].as_object());
             let streaming = content.is_some_and(|c| !c.contains_key("application/json"));
+            let events = content
+                .and_then(|c| c.get("text/event-stream"))
+                .and_then(crate::check::event_data)
+                .map(str::to_string);
             let list = content
                 .and_then(|c| c.get("application/json"))
                 .and_then(|m| m["schema"]["$ref"].as_str())
@@ -361,12 +383,20 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                     (schema["properties"].get("links").is_some() && data["type"] == "array")
                         .then(|| (name.to_string(), item.to_string()))
                 });
+            let item_id = list.as_ref().is_some_and(|(_, item)| {
+                let schema = &root["components"]["schemas"][item];
+                schema["properties"]["id"]["type"] == "string"
+                    && schema["required"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|f| f == "id"))
+            });
             out.push(Operation {
                 id: op["operationId"].as_str().unwrap_or_default().to_string(),
                 method: method.to_uppercase(),
                 path: path.clone(),
                 tag: op["tags"][0].as_str().unwrap_or_default().to_string(),
                 list,
+                item_id,
                 idempotency_key: params.iter().any(|p| {
                     p["in"] == "header"
                         && p["name"]
@@ -374,6 +404,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                             .is_some_and(|n| n.eq_ignore_ascii_case("Idempotency-Key"))
                 }),
                 streaming,
+                events,
                 cacheable: op["x-ayra-cache"] == true,
             });
         }
@@ -416,12 +447,20 @@ fn tables(operations: &[Operation], runtime: &syn::Path) -> TokenStream {
         let builder = format_ident!("{}", pascal(&op.id));
         let page = format_ident!("{page}");
         let item = format_ident!("{item}");
+        let id = if op.item_id {
+            quote!(::std::option::Option::Some(&item.id))
+        } else {
+            quote!(::std::option::Option::None)
+        };
         let envelope = envelopes.insert(page.to_string()).then(|| {
             quote! {
                 impl #runtime::ListEnvelope for types::#page {
                     type Item = types::#item;
                     fn into_parts(self) -> (::std::vec::Vec<types::#item>, types::ListMeta, types::Links) {
                         (self.data, self.meta, self.links)
+                    }
+                    fn id(item: &types::#item) -> ::std::option::Option<&str> {
+                        #id
                     }
                 }
             }

@@ -11,6 +11,7 @@ mod check;
 mod emit;
 mod enums;
 mod load;
+mod patch;
 mod problem;
 
 pub use check::check;

@@ -92,3 +92,8 @@ fn a_missing_file() {
             .starts_with("no/such/spec.yaml: cannot read")
     );
 }
+
+#[test]
+fn an_event_stream_described_as_an_object() {
+    insta::assert_snapshot!(failure("event_stream_as_object.yaml"));
+}

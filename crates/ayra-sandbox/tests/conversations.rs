@@ -11,13 +11,23 @@ use serde_json::Value;
 
 /// Reads an SSE stream to its end (bounded): returns the parsed events and comment lines.
 async fn read_sse(env: &Env, path: &str) -> (String, Vec<(String, String, Value)>, usize) {
-    let r = env
+    read_sse_after(env, path, None).await
+}
+
+/// `read_sse` with a `Last-Event-ID`.
+async fn read_sse_after(
+    env: &Env,
+    path: &str,
+    last_event_id: Option<&str>,
+) -> (String, Vec<(String, String, Value)>, usize) {
+    let mut request = env
         .http
         .get(env.url(path))
-        .header("authorization", format!("Bearer {TEST_API_KEY}"))
-        .send()
-        .await
-        .unwrap();
+        .header("authorization", format!("Bearer {TEST_API_KEY}"));
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    let r = request.send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/event-stream");
     let rid = r.headers()["x-request-id"].to_str().unwrap().to_string();
@@ -207,6 +217,26 @@ async fn completed_stream_is_a_replay_that_ends() {
     assert_eq!(ids, ids2);
     let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len());
+}
+
+#[tokio::test]
+async fn a_stream_resumes_after_its_last_event_id() {
+    let env = Env::new().await;
+    let path = format!(
+        "/conversations/{}/events",
+        env.sb.fixtures().conversation_completed
+    );
+    let (_, all, _) = read_sse(&env, &path).await;
+    assert!(all.len() > 3);
+    let ids = |events: &[(String, String, Value)]| -> Vec<String> {
+        events.iter().map(|e| e.0.clone()).collect()
+    };
+    let (_, rest, _) = read_sse_after(&env, &path, Some(&all[1].0)).await;
+    assert_eq!(ids(&rest), ids(&all[2..]), "the events after the id");
+    let (_, none, _) = read_sse_after(&env, &path, Some(&all.last().unwrap().0)).await;
+    assert!(none.is_empty(), "nothing after `ended`");
+    let (_, replay, _) = read_sse_after(&env, &path, Some("evt_unknown")).await;
+    assert_eq!(ids(&replay), ids(&all), "an unknown id replays everything");
 }
 
 #[tokio::test]

@@ -28,6 +28,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Partial updates: in a PATCH body a setter not called leaves the field
+//! unchanged, `None` clears a nullable field (sends `null`) and a list setter
+//! sends what it is given, `[]` included (see [`Patch`]).
+//!
 //! Forward compatibility: responses may carry fields and enum values newer
 //! than this SDK; unknown fields are ignored and unknown enum values decode
 //! to an `Unknown(String)` variant, so a deployed client keeps working.
@@ -40,6 +44,7 @@ mod error;
 mod events;
 pub mod jobs;
 mod pagination;
+mod patch;
 mod path;
 mod response;
 mod retry;
@@ -62,6 +67,7 @@ pub use client::{
 pub use download::Download;
 pub use error::{ApiError, Error, Result};
 pub use pagination::{DEFAULT_PREFETCH, ListEnvelope, ListOperation, Page, Paginate};
+pub use patch::Patch;
 pub use response::{Response, ResponseExt};
 pub use retry::RetryPolicy;
 pub use text::IntoOptionalString;
@@ -70,7 +76,7 @@ pub use text::IntoOptionalString;
 /// the API's types.
 pub mod prelude {
     pub use crate::types::*;
-    pub use crate::{Client, Download, Error, Paginate, ResponseExt, Result};
+    pub use crate::{Client, Download, Error, Paginate, Patch, ResponseExt, Result};
 }
 
 /// The README's example is compiled as a doctest, so it stays true.

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 pub use crate::pagination::{ListEnvelope, ListOperation};
+pub use crate::patch::Patch;
 pub use crate::path::path_segment;
 pub use crate::text::IntoOptionalString;
 

@@ -192,3 +192,199 @@ async fn prefetch_sets_how_many_pages_are_requested_ahead() {
         }
     }
 }
+
+/// A sandbox holding `n` contacts tagged `batch`, and a client for it.
+async fn sandbox_with_contacts(n: usize) -> (ayra_sandbox::Sandbox, ayra::Client, Vec<String>) {
+    let sandbox = ayra_sandbox::Sandbox::start().await;
+    let client = ayra::Client::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(create(&client, &format!("Original {i}")).await);
+    }
+    (sandbox, client, ids)
+}
+
+async fn create(client: &ayra::Client, name: &str) -> String {
+    client
+        .create_contact()
+        .body_map(|b| {
+            b.first_name(name)
+                .email(format!("{}@example.com", name.replace(' ', ".")))
+                .tags(vec!["batch".to_string()])
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .id
+}
+
+/// The sandbox lists contacts newest first, so inserts push the items not
+/// yet read onto later pages: streaming 100 contacts 10 per page while 3 are
+/// created after each page yields every original exactly once and no id
+/// twice (which takes reading past the 10 pages the list had at the start).
+#[tokio::test]
+async fn a_list_growing_at_the_head_while_streamed_yields_every_item_once() {
+    for prefetch in [0, ayra::DEFAULT_PREFETCH] {
+        let (_sandbox, client, originals) = sandbox_with_contacts(100).await;
+        let mut pages = client
+            .list_contacts()
+            .tag("batch")
+            .per_page(10)
+            .pages_with_prefetch(prefetch);
+        let mut yielded: Vec<String> = Vec::new();
+        let (mut created, mut ended) = (0, false);
+        // Bounded: the list grows by 3 per page read, 10 per page.
+        for _ in 0..60 {
+            let Some(page) = pages.try_next().await.unwrap() else {
+                ended = true;
+                break;
+            };
+            yielded.extend(page.items.into_iter().map(|c| c.id));
+            for _ in 0..3 {
+                create(&client, &format!("New {created}")).await;
+                created += 1;
+            }
+        }
+        assert!(ended, "the stream ended");
+        // New contacts land ahead of the reader (newest first) and are not
+        // reached; reaching all 100 originals takes more than the 10 pages the
+        // list had at the start, as they were pushed back by 3 per page.
+        assert_eq!(yielded.len(), 100, "prefetch {prefetch}");
+        let unique: std::collections::HashSet<&String> = yielded.iter().collect();
+        assert_eq!(
+            unique.len(),
+            yielded.len(),
+            "prefetch {prefetch}: an id yielded twice"
+        );
+        let missing: Vec<_> = originals.iter().filter(|id| !unique.contains(id)).collect();
+        assert!(
+            missing.is_empty(),
+            "prefetch {prefetch}: never yielded: {missing:?}"
+        );
+    }
+}
+
+/// Deleting items the stream has already yielded moves the rest of the list
+/// up past the reader: the items that move from the next page onto pages
+/// already read are skipped (as many as were deleted, at each page
+/// boundary). Nothing is yielded twice and no deleted item appears after
+/// its deletion. This documents the limit of offset pagination.
+#[tokio::test]
+async fn deletes_behind_the_reader_skip_as_many_items_as_were_deleted() {
+    let (_sandbox, client, originals) = sandbox_with_contacts(100).await;
+    let mut pages = client
+        .list_contacts()
+        .tag("batch")
+        .per_page(10)
+        .pages_with_prefetch(0);
+    let mut yielded: Vec<String> = Vec::new();
+    let mut deleted = std::collections::HashSet::new();
+    let mut boundaries = 0;
+    for _ in 0..20 {
+        let Some(page) = pages.try_next().await.unwrap() else {
+            break;
+        };
+        let ids: Vec<String> = page.items.into_iter().map(|c| c.id).collect();
+        assert!(
+            ids.iter().all(|id| !deleted.contains(id)),
+            "a deleted item was yielded"
+        );
+        yielded.extend(ids.iter().cloned());
+        if page.links.next.is_some() {
+            boundaries += 1;
+            for id in ids.iter().take(3) {
+                client.delete_contact().contact_id(id).send().await.unwrap();
+                deleted.insert(id.clone());
+            }
+        }
+    }
+    let unique: std::collections::HashSet<&String> = yielded.iter().collect();
+    assert_eq!(unique.len(), yielded.len(), "an id yielded twice");
+    let skipped = originals.iter().filter(|id| !unique.contains(id)).count();
+    assert!(boundaries > 0);
+    assert_eq!(
+        skipped,
+        3 * boundaries,
+        "3 deleted behind the reader per page boundary"
+    );
+}
+
+/// Pages requested ahead can be served out of order. Here page 3 is served
+/// from the list as it was, and page 2 after 5 contacts were inserted at the
+/// head (as a busy server may do with concurrent requests): page 3 reports a
+/// different `total` than page 2, so it is requested again rather than kept,
+/// and no original item falls between the two pages.
+#[tokio::test]
+async fn a_page_served_before_the_list_changed_is_requested_again() {
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(
+        std::collections::HashMap::<u64, u32>::new(),
+    ));
+    let server = Server::start(move |r, i| {
+        let page: u64 = r
+            .target
+            .split(['?', '&'])
+            .find_map(|kv| kv.strip_prefix("page="))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        let times = {
+            let mut asked = asked.lock().unwrap();
+            let n = asked.entry(page).or_default();
+            *n += 1;
+            *n
+        };
+        // Original contacts are cnt_0..cnt_99; the 5 new ones come first.
+        let list: Vec<String> = if page == 2 || (page > 2 && times > 1) {
+            (0..5)
+                .map(|n| format!("new_{n}"))
+                .chain((0..100).map(|n| format!("cnt_{n}")))
+                .collect()
+        } else {
+            (0..100).map(|n| format!("cnt_{n}")).collect()
+        };
+        let total = list.len() as u64;
+        let pages = total.div_ceil(10);
+        let items: Vec<_> = list
+            .iter()
+            .skip(((page - 1) * 10) as usize)
+            .take(10)
+            .map(|id| {
+                serde_json::json!({"id": id, "first_name": "C", "last_name": null, "email": null,
+                "phone": null, "tags": [], "custom_fields": {},
+                "created_at": "2025-01-15T10:30:00Z", "updated_at": "2025-01-15T10:30:00Z"})
+            })
+            .collect();
+        let link = |p: u64| format!("http://127.0.0.1/v1/contacts?page={p}&per_page=10");
+        let body = serde_json::json!({
+            "data": items,
+            "meta": {"total": total, "page": page, "per_page": 10, "total_pages": pages,
+                     "request_id": format!("req_test_{i}"), "timestamp": "2025-01-15T10:30:00Z"},
+            "links": {"first": link(1), "last": link(pages),
+                      "prev": if page > 1 { Some(link(page - 1)) } else { None },
+                      "next": if page < pages { Some(link(page + 1)) } else { None }}
+        });
+        Reply::Json(200, body.to_string())
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let ids: Vec<String> = client
+        .list_contacts()
+        .per_page(10)
+        .items()
+        .map_ok(|c| c.id)
+        .try_collect()
+        .await
+        .unwrap();
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "an id yielded twice");
+    let missing: Vec<String> = (0..100)
+        .map(|n| format!("cnt_{n}"))
+        .filter(|id| !unique.contains(id))
+        .collect();
+    assert!(missing.is_empty(), "never yielded: {missing:?}");
+}

@@ -215,6 +215,13 @@ pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
         let c = find(&st, id)?;
         (past_events(c), !c.ended())
     };
+    // A reconnecting client resumes after the last event it received; an
+    // unknown id replays everything.
+    let resume_after = ctx
+        .header("last-event-id")
+        .map(|last| format!("id: {}\n", last.trim()))
+        .and_then(|prefix| initial.iter().position(|e| e.starts_with(&prefix)))
+        .map_or(0, |i| i + 1);
     let headers = vec![
         (
             http::header::CONTENT_TYPE,
@@ -236,8 +243,8 @@ pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
             / 3
     };
     tokio::spawn(async move {
-        let mut sent = 0usize;
-        for chunk in &initial {
+        let mut sent = resume_after;
+        for chunk in &initial[resume_after..] {
             if tx.send(Bytes::from(chunk.clone())).await.is_err() {
                 return;
             }
@@ -246,7 +253,7 @@ pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
         if !live {
             return;
         }
-        if initial.is_empty() {
+        if sent == 0 {
             let _ = tx
                 .send(Bytes::from_static(
                     b": waiting for the conversation to start\n\n",
