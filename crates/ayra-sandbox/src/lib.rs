@@ -51,6 +51,14 @@
 //! `X-Sandbox-Job: fail` on `POST /workflows/{id}/trigger`, `POST /reports`
 //! or `POST /exports` makes that job end `failed` (so does a workflow input
 //! `{"fail": true}`).
+//!
+//! # Clock
+//!
+//! The sandbox's clock starts at [`SandboxBuilder::now`] (default: the real
+//! time), runs at real speed and moves forward with [`Sandbox::advance`] or
+//! the sandbox-only `POST /v1/_sandbox/clock/advance` (`{"seconds": N}`;
+//! `GET /v1/_sandbox/clock` reads it). Jobs, live conversations, idempotency
+//! keys, demo data and every timestamp follow it.
 #![deny(missing_docs)]
 
 mod api;
