@@ -1,102 +1,18 @@
-//! Request context, replies, error envelopes, query parameters and pagination.
+//! What handlers see and answer: the request context (query parameters,
+//! body, pagination) and replies.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::server::Shared;
-
-/// An API error: rendered as the spec's error envelope.
-#[derive(Debug, Clone)]
-pub(crate) struct ApiError {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
-    pub field: Option<String>,
-    pub retry_after: Option<u64>,
-    pub allow: Option<&'static str>,
-}
-
-impl ApiError {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code: code.to_string(),
-            message: message.into(),
-            field: None,
-            retry_after: None,
-            allow: None,
-        }
-    }
-
-    pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
-        self
-    }
-
-    /// 400 `invalid_field` about a body field.
-    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self::new(400, "invalid_field", message).with_field(field)
-    }
-
-    /// 400 `missing_required_field`.
-    pub fn missing(field: &str) -> Self {
-        Self::new(
-            400,
-            "missing_required_field",
-            format!("The '{field}' field is required."),
-        )
-        .with_field(field)
-    }
-
-    /// 400 `invalid_parameter` about a path, query or header parameter.
-    pub fn invalid_param(param: &str, message: impl Into<String>) -> Self {
-        Self::new(400, "invalid_parameter", message).with_field(param)
-    }
-
-    /// 400 `invalid_json`.
-    pub fn invalid_json(message: impl Into<String>) -> Self {
-        Self::new(400, "invalid_json", message)
-    }
-
-    /// 404 `resource_not_found` for the path parameter `param`.
-    pub fn not_found(param: &str, kind: &str, id: &str) -> Self {
-        Self::new(
-            404,
-            "resource_not_found",
-            format!("No {kind} found with id '{id}'."),
-        )
-        .with_field(param)
-    }
-
-    /// 422 with a code.
-    pub fn unprocessable(code: &str, field: Option<&str>, message: impl Into<String>) -> Self {
-        let e = Self::new(422, code, message);
-        match field {
-            Some(f) => e.with_field(f),
-            None => e,
-        }
-    }
-}
-
-/// The `type` of an error envelope, determined by the status.
-pub(crate) fn error_type(status: u16) -> &'static str {
-    match status {
-        401 => "authentication_error",
-        403 => "permission_error",
-        404 => "not_found",
-        409 => "conflict",
-        422 => "unprocessable_entity",
-        429 => "rate_limit_exceeded",
-        503 => "service_unavailable",
-        500..=599 => "api_error",
-        _ => "invalid_request",
-    }
-}
+use crate::clock::Clock;
+use crate::error::{ApiError, error_type};
+use crate::model::ts;
+use crate::state::State;
 
 /// What a handler answers with.
 pub(crate) enum Payload {
@@ -161,7 +77,9 @@ pub(crate) type ApiResult = Result<Reply, ApiError>;
 
 /// Everything a handler may look at.
 pub(crate) struct Ctx {
-    pub shared: Arc<Shared>,
+    pub state: Arc<Mutex<State>>,
+    /// For work that outlives the request (live event streams).
+    pub clock: Arc<Clock>,
     pub request_id: String,
     pub path: String,
     pub query: Vec<(String, String)>,
@@ -170,11 +88,6 @@ pub(crate) struct Ctx {
     pub body: Bytes,
     pub headers: HeaderMap,
     pub now: DateTime<Utc>,
-}
-
-/// RFC 3339, whole seconds, `Z`.
-pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 impl Ctx {

@@ -51,16 +51,27 @@
 //! `X-Sandbox-Job: fail` on `POST /workflows/{id}/trigger`, `POST /reports`
 //! or `POST /exports` makes that job end `failed` (so does a workflow input
 //! `{"fail": true}`).
+//!
+//! # Clock
+//!
+//! The sandbox's clock starts at [`SandboxBuilder::now`] (default: the real
+//! time), runs at real speed and moves forward with [`Sandbox::advance`] or
+//! the sandbox-only `POST /v1/_sandbox/clock/advance` (`{"seconds": N}`;
+//! `GET /v1/_sandbox/clock` reads it). Jobs, live conversations, idempotency
+//! keys, demo data and every timestamp follow it.
 #![deny(missing_docs)]
 
 mod api;
+mod clock;
 mod demo;
+mod error;
 mod faults;
+mod filters;
 mod fixtures;
 mod handlers;
 mod media;
 mod model;
-mod observe;
+mod pipeline;
 mod reference;
 mod router;
 mod server;
@@ -69,22 +80,23 @@ mod stats;
 mod validate;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use faults::Faults;
 pub use fixtures::{FIXTURES, Fixtures};
-pub use observe::{Exchange, Observer};
-pub use server::MAX_BODY_BYTES;
+pub use pipeline::body::MAX_BODY_BYTES;
+pub use pipeline::observe::{Exchange, Observer};
 pub use stats::{FaultStats, Stats};
 
-use server::{Config, Shared, lock};
-use state::State;
+use clock::Clock;
+use pipeline::Pipeline;
+use state::{State, lock};
 
 /// The default test key: full access.
 pub const TEST_API_KEY: &str = "sk_test_ayra_sandbox";
@@ -133,6 +145,7 @@ pub struct SandboxBuilder {
     job_duration: Duration,
     idempotency_ttl: Duration,
     observer: ObserverSlot,
+    now: Option<DateTime<Utc>>,
 }
 
 /// Holds the observer so that the builder stays `Clone` and `Debug`.
@@ -158,8 +171,9 @@ impl Default for SandboxBuilder {
             faults: Faults::default(),
             port: 0,
             job_duration: DEFAULT_JOB_DURATION,
-            idempotency_ttl: server::IDEMPOTENCY_TTL,
+            idempotency_ttl: pipeline::idempotency::IDEMPOTENCY_TTL,
             observer: ObserverSlot::default(),
+            now: None,
         }
     }
 }
@@ -211,6 +225,15 @@ impl SandboxBuilder {
         self
     }
 
+    /// Starts the sandbox's clock at `now` instead of the real time. The
+    /// clock then runs at the speed of real time and [`Sandbox::advance`]
+    /// moves it forward; demo data, jobs, live conversations, idempotency
+    /// keys and every timestamp the sandbox writes follow it.
+    pub fn now(mut self, now: DateTime<Utc>) -> Self {
+        self.now = Some(now);
+        self
+    }
+
     /// Calls `observer` with every exchange served: tests use it to check
     /// responses against the spec or to record the operations called.
     pub fn observe(mut self, observer: impl Fn(&Exchange) + Send + Sync + 'static) -> Self {
@@ -231,7 +254,10 @@ impl SandboxBuilder {
     pub async fn try_start(self) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
-        let now = Utc::now().trunc_subsecs(0);
+        let clock = Arc::new(Clock::starting_at(
+            self.now.unwrap_or_else(Clock::real_time).trunc_subsecs(0),
+        ));
+        let now = clock.now().trunc_subsecs(0);
         let job =
             chrono::Duration::from_std(self.job_duration).unwrap_or(chrono::Duration::seconds(1));
         let mut st = State::empty(self.demo_seed.unwrap_or_else(rand::random) ^ 0x5eed, job);
@@ -243,23 +269,21 @@ impl SandboxBuilder {
             demo::seed(&mut st, seed, now);
         }
         fixtures::seed_jobs(&mut st, now);
-        let mut api_keys: std::collections::HashSet<String> = self.api_keys.into_iter().collect();
-        api_keys.insert(TEST_API_KEY.to_string());
-        let mut read_only_keys: std::collections::HashSet<String> =
+        let mut full: std::collections::HashSet<String> = self.api_keys.into_iter().collect();
+        full.insert(TEST_API_KEY.to_string());
+        let mut read_only: std::collections::HashSet<String> =
             self.read_only_keys.into_iter().collect();
-        read_only_keys.insert(READ_ONLY_API_KEY.to_string());
-        let mut shared = Shared::new(
-            st,
-            Config {
-                api_keys,
-                read_only_keys,
-                idempotency_ttl: self.idempotency_ttl,
-            },
-            self.faults,
+        read_only.insert(READ_ONLY_API_KEY.to_string());
+        let shared = Arc::new(Pipeline {
+            state: Arc::new(Mutex::new(st)),
+            idempotency: pipeline::idempotency::Store::new(clock.clone(), self.idempotency_ttl),
+            clock,
+            keys: pipeline::auth::Keys { full, read_only },
+            faults: pipeline::faults::Injector::new(self.faults),
+            counters: Default::default(),
             addr,
-        );
-        shared.observer = self.observer.0;
-        let shared = Arc::new(shared);
+            observer: self.observer.0,
+        });
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(server::run(listener, shared.clone(), rx));
         Ok(Sandbox {
@@ -274,7 +298,7 @@ impl SandboxBuilder {
 /// A running sandbox. Dropping it stops the server (in the background);
 /// [`Sandbox::shutdown`] stops it and waits.
 pub struct Sandbox {
-    shared: Arc<Shared>,
+    shared: Arc<Pipeline>,
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -334,7 +358,22 @@ impl Sandbox {
 
     /// Replaces the faults injected from now on.
     pub fn set_faults(&self, faults: Faults) {
-        self.shared.set_faults(faults);
+        self.shared.faults.set(faults);
+    }
+
+    /// What the sandbox's clock reads now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.clock.now()
+    }
+
+    /// Moves the sandbox's clock forward: jobs progress, live conversations
+    /// play on and idempotency keys expire as if `by` had passed. Also over
+    /// HTTP: `POST /v1/_sandbox/clock/advance` with `{"seconds": N}` (a
+    /// sandbox-only route, not part of the API).
+    pub fn advance(&self, by: Duration) {
+        self.shared
+            .clock
+            .advance(chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX));
     }
 
     /// How many resources of a kind the sandbox holds now.

@@ -21,6 +21,8 @@ Options:
   --latency-ms N           Delay every request by N milliseconds
   --job-duration-ms N      How long asynchronous jobs take (default 300)
   --fault-seed N           Seed of the random faults (default 0)
+  --now TIME               Start the sandbox's clock at TIME (RFC 3339, e.g. 2026-03-29T00:30:00Z;
+                           default: now). Move it with POST /v1/_sandbox/clock/advance {\"seconds\": N}
   -h, --help               Show this help
 ";
 
@@ -74,6 +76,12 @@ fn args() -> Result<Option<ayra_sandbox::SandboxBuilder>, String> {
             "--truncate-rate" => faults.truncate_rate = rate(&flag, value())?,
             "--latency-ms" => faults.latency = Duration::from_millis(parse(&flag, value())?),
             "--fault-seed" => faults.seed = parse(&flag, value())?,
+            "--now" => {
+                let v: String = parse(&flag, value())?;
+                let t = chrono::DateTime::parse_from_rfc3339(&v)
+                    .map_err(|_| format!("--now expects an RFC 3339 time, got '{v}'"))?;
+                b = b.now(t.with_timezone(&chrono::Utc));
+            }
             "--job-duration-ms" => {
                 b = b.job_duration(Duration::from_millis(parse(&flag, value())?))
             }

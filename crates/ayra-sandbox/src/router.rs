@@ -2,7 +2,8 @@
 
 use http::Method;
 
-/// The 50 operations of the spec.
+/// The 50 operations of the spec, and the sandbox's own routes (under
+/// `/v1/_sandbox`, not part of the API).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Op {
     ListAgents,
@@ -55,6 +56,10 @@ pub(crate) enum Op {
     CreateExport,
     GetExport,
     DownloadExport,
+    /// `GET /_sandbox/clock` (sandbox only).
+    SandboxClock,
+    /// `POST /_sandbox/clock/advance` (sandbox only).
+    AdvanceClock,
 }
 
 pub(crate) enum RouteError {
@@ -206,6 +211,8 @@ pub(crate) fn route(method: &Method, segs: &[String]) -> Result<Matched, RouteEr
             &[("GET", DownloadExport)],
             vec![("export_id", "exp", id.to_string())],
         ),
+        ["_sandbox", "clock"] => (&[("GET", SandboxClock)], vec![]),
+        ["_sandbox", "clock", "advance"] => (&[("POST", AdvanceClock)], vec![]),
         _ => return Err(RouteError::NotFound),
     };
     let m = if method == Method::HEAD {
@@ -233,7 +240,7 @@ fn allow_header(table: Table) -> &'static str {
 }
 
 impl Op {
-    /// Every operation, for documentation and tests.
+    /// Whether the operation changes something (read-only keys may not run it).
     pub fn is_write(self) -> bool {
         !matches!(
             self,
@@ -266,6 +273,7 @@ impl Op {
                 | Op::GetReport
                 | Op::GetExport
                 | Op::DownloadExport
+                | Op::SandboxClock
         )
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 
 /// `^<prefix>_[A-Za-z0-9]+$`
 pub(crate) fn is_id(s: &str, prefix: &str) -> bool {

@@ -215,6 +215,7 @@ async fn list_filters() {
     let after = assert_list(&env.get(&format!("/agents?created_after={created}")).await);
     assert!(after.iter().any(|a| a["created_at"] == created.as_str()));
     let before = assert_list(&env.get(&format!("/agents?created_before={created}")).await);
+    assert!(!before.is_empty(), "the fixtures' agents are older");
     assert!(
         before
             .iter()

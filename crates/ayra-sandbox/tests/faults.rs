@@ -69,7 +69,11 @@ async fn status_faults_happen_before_the_write() {
     assert_eq!(s.faults.errors.get(&503), Some(&2));
     assert_eq!(s.faults.rate_limited, 1);
     assert_eq!(s.writes_applied, 0);
-    env.get_ro("/agents").await;
+    assert_eq!(
+        env.get_ro("/agents").await.status,
+        200,
+        "no fault without the header"
+    );
     let bad = env
         .post_h("/contacts", &body, &[("x-sandbox-fault", "explode")])
         .await;

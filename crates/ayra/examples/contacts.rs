@@ -6,9 +6,17 @@ mod common;
 #[path = "support/domains.rs"]
 mod domains;
 
+use std::process::ExitCode;
+
 #[tokio::main]
-async fn main() -> ayra::Result<()> {
-    let connection = common::connect().await?;
+async fn main() -> ExitCode {
+    let connection = match common::connect().await {
+        Ok(c) => c,
+        Err(e) => return common::fail(format_args!("cannot connect: {e}")),
+    };
     println!("against {}", connection.where_);
-    domains::contacts(&connection.client).await
+    match domains::Domain::Contacts.run(&connection.client).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => common::fail(format_args!("the example failed in {e}")),
+    }
 }

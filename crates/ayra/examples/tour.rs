@@ -8,17 +8,19 @@ mod common;
 #[path = "support/domains.rs"]
 mod domains;
 
+use std::process::ExitCode;
+
 #[tokio::main]
-async fn main() -> ayra::Result<()> {
+async fn main() -> ExitCode {
     let started = std::time::Instant::now();
-    let common::Connection { client, where_, .. } = &common::connect().await?;
-    println!("Ayra tour against {where_}\n");
-    domains::agents(client).await?;
-    domains::conversations(client).await?;
-    domains::contacts(client).await?;
-    domains::calendars(client).await?;
-    domains::workflows(client).await?;
-    domains::analytics(client).await?;
-    println!("\nDone in {:.1?}.", started.elapsed());
-    Ok(())
+    let connection = match common::connect().await {
+        Ok(c) => c,
+        Err(e) => return common::fail(format_args!("cannot connect: {e}")),
+    };
+    println!("Ayra tour against {}\n", connection.where_);
+    if let Err(e) = domains::walk(&connection.client, domains::ALL).await {
+        return common::fail(format_args!("the tour failed in {e}"));
+    }
+    println!("\nDone in {:.1} s.", started.elapsed().as_secs_f64());
+    ExitCode::SUCCESS
 }

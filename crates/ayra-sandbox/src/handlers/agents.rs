@@ -1,9 +1,9 @@
 //! Agents, voices and time zones.
 
-use crate::api::{ApiError, ApiResult, Ctx, Reply};
+use crate::api::{ApiResult, Ctx, Reply};
+use crate::error::ApiError;
 use crate::model::{Agent, to_value};
-use crate::server::lock;
-use crate::state::State;
+use crate::state::{State, lock};
 use crate::validate::{Obj, is_e164, is_id, is_language};
 
 pub(crate) const AGENT_STATUSES: &[&str] = &["active", "disabled", "archived"];
@@ -14,7 +14,7 @@ pub(crate) fn list(ctx: &Ctx) -> ApiResult {
     let q = ctx.q_string("q", 1, 100)?.map(|s| s.to_lowercase());
     let after = ctx.q_datetime("created_after")?;
     let before = ctx.q_datetime("created_before")?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let mut v: Vec<&Agent> = st
         .agents
         .values()
@@ -144,7 +144,7 @@ pub(crate) fn create(ctx: &Ctx) -> ApiResult {
     let body = ctx.json_body()?;
     let o = Obj::body(&body)?;
     let f = AgentFields::parse(&o, true)?;
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     f.check(&st, None)?;
     let id = st.new_id("agt");
     let seq = st.next_seq();
@@ -171,7 +171,7 @@ pub(crate) fn create(ctx: &Ctx) -> ApiResult {
 }
 
 pub(crate) fn get(ctx: &Ctx, id: &str) -> ApiResult {
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let a = get_agent(&mut st, id)?;
     ctx.ok(200, to_value(&*a))
 }
@@ -180,7 +180,7 @@ pub(crate) fn update(ctx: &Ctx, id: &str) -> ApiResult {
     let body = ctx.json_body()?;
     let o = Obj::body(&body)?;
     let f = AgentFields::parse(&o, false)?;
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let a = get_agent(&mut st, id)?;
     if a.status == "archived" {
         return Err(ApiError::unprocessable(
@@ -226,7 +226,7 @@ pub(crate) fn update(ctx: &Ctx, id: &str) -> ApiResult {
 }
 
 pub(crate) fn delete(ctx: &Ctx, id: &str) -> ApiResult {
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     match st.agents.remove(id) {
         Some(_) => Ok(Reply::empty(204)),
         None => Err(ApiError::not_found("agent_id", "agent", id)),
@@ -235,7 +235,7 @@ pub(crate) fn delete(ctx: &Ctx, id: &str) -> ApiResult {
 
 /// enable / disable / archive.
 pub(crate) fn set_status(ctx: &Ctx, id: &str, target: &str) -> ApiResult {
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let a = get_agent(&mut st, id)?;
     if a.status == "archived" && target != "archived" {
         return Err(ApiError::unprocessable(
@@ -258,12 +258,12 @@ pub(crate) fn set_status(ctx: &Ctx, id: &str, target: &str) -> ApiResult {
 
 pub(crate) fn list_voices(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     ctx.list(pr, &st.voices, to_value)
 }
 
 pub(crate) fn list_timezones(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     ctx.list(pr, &st.timezones, to_value)
 }

@@ -7,11 +7,12 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use http::HeaderValue;
 use serde_json::{Map, Value, json};
 
-use crate::api::{ApiError, ApiResult, Ctx, Payload, Reply};
+use crate::api::{ApiResult, Ctx, Payload, Reply};
+use crate::error::ApiError;
+use crate::filters::{AppointmentFilter, ContactFilter, ConversationFilter, Source};
 use crate::handlers::workflows::job_should_fail;
 use crate::model::{Conversation, Export, Report, ReportParams};
-use crate::server::lock;
-use crate::state::{AppointmentFilter, ContactFilter, ConversationFilter, Source, State};
+use crate::state::{State, lock};
 use crate::validate::{Obj, is_id};
 
 fn round(x: f64, places: i32) -> f64 {
@@ -111,7 +112,7 @@ pub(crate) fn summary(ctx: &Ctx) -> ApiResult {
             &format!("The range has {n_buckets} {granularity} buckets; at most 1000 are allowed."),
         ));
     }
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let mut totals = Agg::default();
     let mut buckets: Vec<Agg> = (0..n_buckets).map(|_| Agg::default()).collect();
     for c in st.conversations.values() {
@@ -133,7 +134,7 @@ pub(crate) fn summary(ctx: &Ctx) -> ApiResult {
         .map(|(i, b)| {
             let t = first.checked_add_signed(width * i as i32).unwrap_or(first);
             json!({
-                "bucket_start": crate::api::ts(t),
+                "bucket_start": crate::model::ts(t),
                 "conversations": b.conversations,
                 "completed": b.completed,
                 "average_duration_seconds": b.avg_duration(),
@@ -143,8 +144,8 @@ pub(crate) fn summary(ctx: &Ctx) -> ApiResult {
     ctx.ok(
         200,
         json!({
-            "start": crate::api::ts(start),
-            "end": crate::api::ts(end),
+            "start": crate::model::ts(start),
+            "end": crate::model::ts(end),
             "granularity": granularity,
             "agent_id": agent_id,
             "totals": {
@@ -162,7 +163,7 @@ pub(crate) fn summary(ctx: &Ctx) -> ApiResult {
 }
 
 pub(crate) fn realtime(ctx: &Ctx) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let today = ctx.now.date_naive().and_time(NaiveTime::MIN).and_utc();
     let mut active = 0;
     let mut queued = 0;
@@ -188,7 +189,7 @@ pub(crate) fn realtime(ctx: &Ctx) -> ApiResult {
                 "failed": agg.failed,
                 "average_duration_seconds": agg.avg_duration(),
             },
-            "as_of": crate::api::ts(ctx.now),
+            "as_of": crate::model::ts(ctx.now),
         }),
     )
 }
@@ -288,7 +289,7 @@ pub(crate) fn compute_report(st: &State, kind: &str, p: &ReportParams) -> Value 
 
 pub(crate) fn list_reports(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let mut v: Vec<&Report> = st.reports.values().collect();
     v.sort_by(|a, b| {
         b.clock
@@ -324,7 +325,7 @@ pub(crate) fn create_report(ctx: &Ctx) -> ApiResult {
         end,
         agent_id,
     };
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let result = compute_report(&st, &kind, &params);
     let fail = job_should_fail(ctx);
     let id = st.new_id("rpt");
@@ -350,7 +351,7 @@ pub(crate) fn create_report(ctx: &Ctx) -> ApiResult {
 }
 
 pub(crate) fn get_report(ctx: &Ctx, id: &str) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let r = st
         .reports
         .get(id)
@@ -468,7 +469,7 @@ pub(crate) fn create_export(ctx: &Ctx) -> ApiResult {
         .object_opt("filters")?
         .map(|f| f.map.clone())
         .unwrap_or_default();
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let (rows, content) = render_export(&st, &resource, &format, &filters)?;
     let fail = job_should_fail(ctx);
     let id = st.new_id("exp");
@@ -495,7 +496,7 @@ pub(crate) fn create_export(ctx: &Ctx) -> ApiResult {
 }
 
 pub(crate) fn get_export(ctx: &Ctx, id: &str) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let e = st
         .exports
         .get(id)
@@ -504,7 +505,7 @@ pub(crate) fn get_export(ctx: &Ctx, id: &str) -> ApiResult {
 }
 
 pub(crate) fn download_export(ctx: &Ctx, id: &str) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let e = st
         .exports
         .get(id)

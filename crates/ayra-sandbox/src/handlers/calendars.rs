@@ -4,15 +4,16 @@ use chrono::{DateTime, Duration, Months, TimeZone, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::api::{ApiError, ApiResult, Ctx};
+use crate::api::{ApiResult, Ctx};
+use crate::error::ApiError;
+use crate::filters::{AppointmentFilter, Source};
 use crate::model::{Appointment, Calendar, ser_ts, to_value};
-use crate::server::lock;
-use crate::state::{AppointmentFilter, Source, State};
+use crate::state::{State, lock};
 use crate::validate::{Obj, is_id};
 
 pub(crate) fn list(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let mut v: Vec<&Calendar> = st.calendars.iter().collect();
     v.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     ctx.list(pr, &v, |c| to_value(*c))
@@ -24,7 +25,7 @@ fn find_calendar<'s>(st: &'s State, id: &str) -> Result<&'s Calendar, ApiError> 
 }
 
 pub(crate) fn get(ctx: &Ctx, id: &str) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     ctx.ok(200, to_value(find_calendar(&st, id)?))
 }
 
@@ -41,7 +42,7 @@ pub(crate) fn availability(ctx: &Ctx, id: &str) -> ApiResult {
     let end = ctx.q_datetime_req("end")?;
     let duration = ctx.q_int("duration_minutes", 15, 480)?.unwrap_or(30);
     let tz = ctx.q_string("timezone", 1, 64)?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let cal = find_calendar(&st, id)?;
     if let Some(tz) = &tz
         && !st.timezone_supported(tz)
@@ -85,7 +86,7 @@ pub(crate) fn availability(ctx: &Ctx, id: &str) -> ApiResult {
 pub(crate) fn list_appointments(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
     let f = AppointmentFilter::parse(&Source::Query(ctx))?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let v = f.select(&st);
     ctx.list(pr, &v, |a| to_value(*a))
 }
@@ -182,7 +183,7 @@ pub(crate) fn create_appointment(ctx: &Ctx) -> ApiResult {
         }
     };
 
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let Some(cal) = st.calendar(&calendar_id).cloned() else {
         return Err(ApiError::unprocessable(
             "invalid_reference",
@@ -247,8 +248,8 @@ pub(crate) fn create_appointment(ctx: &Ctx) -> ApiResult {
         if !cal.fits(s, e) {
             return Err(slot_unavailable(format!(
                 "The slot {} - {} is outside the working hours of calendar '{}' ({}-{} {}, days {:?}).",
-                crate::api::ts(s),
-                crate::api::ts(e),
+                crate::model::ts(s),
+                crate::model::ts(e),
                 cal.id,
                 cal.working_hours.start,
                 cal.working_hours.end,
@@ -259,8 +260,8 @@ pub(crate) fn create_appointment(ctx: &Ctx) -> ApiResult {
         if st.overlaps(&cal.id, s, e, None) || spans.iter().any(|(ps, pe)| *ps < e && s < *pe) {
             return Err(slot_unavailable(format!(
                 "The slot {} - {} is no longer available.",
-                crate::api::ts(s),
-                crate::api::ts(e)
+                crate::model::ts(s),
+                crate::model::ts(e)
             )));
         }
         spans.push((s, e));
@@ -311,7 +312,7 @@ fn not_scheduled(a: &Appointment) -> ApiError {
 }
 
 pub(crate) fn get_appointment(ctx: &Ctx, id: &str) -> ApiResult {
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let a = find_apt(&mut st, id)?;
     ctx.ok(200, to_value(&*a))
 }
@@ -323,7 +324,7 @@ pub(crate) fn update_appointment(ctx: &Ctx, id: &str) -> ApiResult {
     let notes = o.str_nullable("notes", 0, 2000)?;
     let start = o.datetime_opt("start")?;
     let end = o.datetime_opt("end")?;
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let a = find_apt(&mut st, id)?;
     if a.status != "scheduled" {
         return Err(not_scheduled(a));
@@ -353,15 +354,15 @@ pub(crate) fn update_appointment(ctx: &Ctx, id: &str) -> ApiResult {
         if !fits {
             return Err(slot_unavailable(format!(
                 "The slot {} - {} is outside the calendar's working hours.",
-                crate::api::ts(new_start),
-                crate::api::ts(new_end)
+                crate::model::ts(new_start),
+                crate::model::ts(new_end)
             )));
         }
         if st.overlaps(&cal_id, new_start, new_end, Some(id)) {
             return Err(slot_unavailable(format!(
                 "The slot {} - {} is no longer available.",
-                crate::api::ts(new_start),
-                crate::api::ts(new_end)
+                crate::model::ts(new_start),
+                crate::model::ts(new_end)
             )));
         }
     }
@@ -385,7 +386,7 @@ pub(crate) fn cancel_appointment(ctx: &Ctx, id: &str) -> ApiResult {
     let o = Obj::body(&body)?;
     let scope = o.enum_req("scope", &["this", "series"])?;
     let reason = o.str_nullable("reason", 0, 500)?.flatten();
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let a = find_apt(&mut st, id)?;
     if a.status != "scheduled" {
         return Err(not_scheduled(a));

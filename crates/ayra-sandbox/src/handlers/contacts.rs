@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::api::{ApiError, ApiResult, Ctx, Reply};
+use crate::api::{ApiResult, Ctx, Reply};
+use crate::error::ApiError;
+use crate::filters::{ContactFilter, Source};
 use crate::model::{Contact, CustomField, ser_ts, to_value};
-use crate::server::lock;
-use crate::state::{ContactFilter, Source, State};
+use crate::state::{State, lock};
 use crate::validate::{Obj, is_date, is_e164, is_email, is_field_key};
 
 pub(crate) const MAX_TAGS: usize = 50;
@@ -16,15 +17,15 @@ pub(crate) const CUSTOM_FIELD_TYPES: &[&str] = &["text", "number", "date", "bool
 pub(crate) fn list(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
     let f = ContactFilter::parse(&Source::Query(ctx))?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let mut v = f.select_unordered(&st);
     let start = (pr.page - 1).saturating_mul(pr.per_page);
     let start = usize::try_from(start).unwrap_or(usize::MAX);
-    crate::state::order_window(
+    crate::filters::order_window(
         &mut v,
         start,
         pr.per_page as usize,
-        crate::state::newest_contact_first,
+        crate::filters::newest_contact_first,
     );
     ctx.list(pr, &v, |c| to_value(*c))
 }
@@ -145,7 +146,7 @@ pub(crate) fn create(ctx: &Ctx) -> ApiResult {
     let body = ctx.json_body()?;
     let o = Obj::body(&body)?;
     let f = ContactFields::parse(&o, true)?;
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let email = f.email.flatten();
     let phone = f.phone.flatten();
     if email.is_none() && phone.is_none() {
@@ -174,7 +175,7 @@ pub(crate) fn create(ctx: &Ctx) -> ApiResult {
 }
 
 pub(crate) fn get(ctx: &Ctx, id: &str) -> ApiResult {
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let c = find_mut(&mut st, id)?;
     ctx.ok(200, to_value(&*c))
 }
@@ -183,7 +184,7 @@ pub(crate) fn update(ctx: &Ctx, id: &str) -> ApiResult {
     let body = ctx.json_body()?;
     let o = Obj::body(&body)?;
     let f = ContactFields::parse(&o, false)?;
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     find_mut(&mut st, id)?;
     if let Some(cf) = &f.custom_fields {
         check_custom_fields(&st, cf)?;
@@ -221,7 +222,7 @@ pub(crate) fn update(ctx: &Ctx, id: &str) -> ApiResult {
 }
 
 pub(crate) fn delete(ctx: &Ctx, id: &str) -> ApiResult {
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     if st.contacts.remove(id).is_none() {
         return Err(ApiError::not_found("contact_id", "contact", id));
     }
@@ -247,7 +248,7 @@ pub(crate) fn add_tags(ctx: &Ctx, id: &str) -> ApiResult {
     let tags = o
         .string_array_opt("tags", (1, MAX_TAGS), (1, 64))?
         .unwrap_or_default();
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let c = find_mut(&mut st, id)?;
     let mut merged = c.tags.clone();
     for t in tags {
@@ -273,7 +274,7 @@ pub(crate) fn add_tags(ctx: &Ctx, id: &str) -> ApiResult {
 }
 
 pub(crate) fn remove_tag(ctx: &Ctx, id: &str, tag: &str) -> ApiResult {
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let c = find_mut(&mut st, id)?;
     let before = c.tags.len();
     c.tags.retain(|t| t != tag);
@@ -312,7 +313,7 @@ fn human_duration(secs: i64) -> String {
 
 pub(crate) fn interactions(ctx: &Ctx, id: &str) -> ApiResult {
     let pr = ctx.page()?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     if !st.contacts.contains_key(id) {
         return Err(ApiError::not_found("contact_id", "contact", id));
     }
@@ -358,7 +359,7 @@ pub(crate) fn interactions(ctx: &Ctx, id: &str) -> ApiResult {
         let mut summary = format!(
             "Appointment '{}' booked for {}",
             a.title,
-            crate::api::ts(a.start)
+            crate::model::ts(a.start)
         );
         if a.status != "scheduled" {
             summary.push_str(&format!(" ({})", a.status));
@@ -395,7 +396,7 @@ pub(crate) fn interactions(ctx: &Ctx, id: &str) -> ApiResult {
 
 pub(crate) fn list_custom_fields(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     ctx.list(pr, &st.custom_fields, to_value)
 }
 
@@ -411,7 +412,7 @@ pub(crate) fn create_custom_field(ctx: &Ctx) -> ApiResult {
     )?;
     let label = o.str_req("label", 1, 100)?;
     let kind = o.enum_req("type", CUSTOM_FIELD_TYPES)?;
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     if st.custom_fields.iter().any(|c| c.key == key) {
         return Err(ApiError::unprocessable(
             "custom_field_exists",

@@ -1,6 +1,6 @@
 //! Conversations: details, transcripts, recordings, live events and metrics.
 
-use std::time::Duration as StdDuration;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
@@ -8,15 +8,17 @@ use http::HeaderValue;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::api::{ApiError, ApiResult, Ctx, Payload, Reply};
+use crate::api::{ApiResult, Ctx, Payload, Reply};
+use crate::clock::Clock;
+use crate::error::ApiError;
+use crate::filters::{ConversationFilter, Source};
 use crate::model::{Conversation, ser_ts, to_value};
-use crate::server::lock;
-use crate::state::{ConversationFilter, Source, State};
+use crate::state::{State, lock};
 
 pub(crate) fn list(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
     let f = ConversationFilter::parse(&Source::Query(ctx))?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let v = f.select(&st);
     ctx.list(pr, &v, |c| to_value(*c))
 }
@@ -28,12 +30,12 @@ fn find<'s>(st: &'s State, id: &str) -> Result<&'s Conversation, ApiError> {
 }
 
 pub(crate) fn get(ctx: &Ctx, id: &str) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     ctx.ok(200, to_value(find(&st, id)?))
 }
 
 pub(crate) fn transcript(ctx: &Ctx, id: &str) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let c = find(&st, id)?;
     ctx.ok(
         200,
@@ -42,7 +44,7 @@ pub(crate) fn transcript(ctx: &Ctx, id: &str) -> ApiResult {
 }
 
 pub(crate) fn recording(ctx: &Ctx, id: &str) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let c = find(&st, id)?;
     if !c.has_recording {
         return Err(ApiError::new(
@@ -81,7 +83,7 @@ struct Analytics<'a> {
 }
 
 pub(crate) fn analytics(ctx: &Ctx, id: &str) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let c = find(&st, id)?;
     if !c.ended() {
         return Err(ApiError::unprocessable(
@@ -210,17 +212,17 @@ fn past_events(c: &Conversation) -> Vec<String> {
 }
 
 pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
-    let (initial, live) = {
-        let st = lock(&ctx.shared.state);
+    let (so_far, live, step) = {
+        let st = lock(&ctx.state);
         let c = find(&st, id)?;
-        (past_events(c), !c.ended())
+        (past_events(c), !c.ended(), st.job_duration / 3)
     };
     // A reconnecting client resumes after the last event it received; an
     // unknown id replays everything.
     let resume_after = ctx
         .header("last-event-id")
         .map(|last| format!("id: {}\n", last.trim()))
-        .and_then(|prefix| initial.iter().position(|e| e.starts_with(&prefix)))
+        .and_then(|prefix| so_far.iter().position(|e| e.starts_with(&prefix)))
         .map_or(0, |i| i + 1);
     let headers = vec![
         (
@@ -233,69 +235,83 @@ pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
         ),
     ];
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(32);
-    let shared = ctx.shared.clone();
-    let id = id.to_string();
-    let step = {
-        let st = lock(&ctx.shared.state);
-        st.job_duration
-            .to_std()
-            .unwrap_or(StdDuration::from_millis(300))
-            / 3
+    let playback = Playback {
+        state: ctx.state.clone(),
+        clock: ctx.clock.clone(),
+        id: id.to_string(),
+        step,
+        tx,
     };
-    tokio::spawn(async move {
-        let mut sent = resume_after;
-        for chunk in &initial[resume_after..] {
-            if tx.send(Bytes::from(chunk.clone())).await.is_err() {
-                return;
-            }
-            sent += 1;
-        }
-        if !live {
-            return;
-        }
-        if sent == 0 {
-            let _ = tx
-                .send(Bytes::from_static(
-                    b": waiting for the conversation to start\n\n",
-                ))
-                .await;
-        }
-        // Drive the conversation to its end, one step at a time.
-        for _ in 0..10_000 {
-            tokio::time::sleep(step).await;
-            let (chunks, ended) = {
-                let mut st = lock(&shared.state);
-                let Some(c) = st.conversations.get_mut(&id) else {
-                    return;
-                };
-                let now = Utc::now();
-                if c.status == "queued" {
-                    c.status = "in_progress";
-                } else if let Some(p) = c.planned.as_mut().filter(|p| !p.pending.is_empty()) {
-                    let seg = p.pending.remove(0);
-                    c.segments.push(seg);
-                    c.metrics = crate::model::metrics(&c.segments);
-                } else if !c.ended() {
-                    c.complete(now);
-                }
-                let all = past_events(c);
-                (all.into_iter().skip(sent).collect::<Vec<_>>(), c.ended())
-            };
-            for chunk in chunks {
-                if tx.send(Bytes::from(chunk)).await.is_err() {
-                    return;
-                }
-                sent += 1;
-            }
-            if ended {
-                return;
-            }
-        }
-    });
+    tokio::spawn(playback.run(so_far, resume_after, live));
     let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
     Ok(Reply {
         status: 200,
         headers,
         payload: Payload::Stream(Box::pin(stream)),
     })
+}
+
+/// Feeds one event stream: the events so far, then, for a live conversation,
+/// one step of it every `step` of the sandbox's clock until it ends.
+struct Playback {
+    state: Arc<Mutex<State>>,
+    clock: Arc<Clock>,
+    id: String,
+    step: Duration,
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+}
+
+impl Playback {
+    /// `resume_after` events of `so_far` were received on an earlier
+    /// connection (`Last-Event-ID`).
+    async fn run(self, so_far: Vec<String>, resume_after: usize, live: bool) {
+        let mut sent = resume_after;
+        if !self.send(&so_far[resume_after..], &mut sent).await || !live {
+            return;
+        }
+        if sent == 0 {
+            let waiting = vec![": waiting for the conversation to start\n\n".to_string()];
+            if !self.send(&waiting, &mut 0).await {
+                return;
+            }
+        }
+        let mut due = self.clock.now();
+        for _ in 0..10_000 {
+            due = due.checked_add_signed(self.step).unwrap_or(due);
+            self.clock.sleep_until(due).await;
+            let Some((all, ended)) = self.next_step() else {
+                return;
+            };
+            if !self.send(&all[sent.min(all.len())..], &mut sent).await || ended {
+                return;
+            }
+        }
+    }
+
+    /// Moves the conversation one step on; its events and whether it ended.
+    fn next_step(&self) -> Option<(Vec<String>, bool)> {
+        let mut st = lock(&self.state);
+        let c = st.conversations.get_mut(&self.id)?;
+        if c.status == "queued" {
+            c.status = "in_progress";
+        } else if let Some(p) = c.planned.as_mut().filter(|p| !p.pending.is_empty()) {
+            let seg = p.pending.remove(0);
+            c.segments.push(seg);
+            c.metrics = crate::model::metrics(&c.segments);
+        } else if !c.ended() {
+            c.complete(self.clock.now());
+        }
+        Some((past_events(c), c.ended()))
+    }
+
+    /// Sends `chunks`, counting them in `sent`; false once the client is gone.
+    async fn send(&self, chunks: &[String], sent: &mut usize) -> bool {
+        for chunk in chunks {
+            if self.tx.send(Bytes::from(chunk.clone())).await.is_err() {
+                return false;
+            }
+            *sent += 1;
+        }
+        true
+    }
 }

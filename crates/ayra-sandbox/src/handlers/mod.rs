@@ -1,10 +1,11 @@
-//! The operations of the spec.
+//! The operations of the spec (and the sandbox's own, in `sandbox.rs`).
 
 pub(crate) mod agents;
 pub(crate) mod analytics;
 pub(crate) mod calendars;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
+pub(crate) mod sandbox;
 pub(crate) mod workflows;
 
 use crate::api::{ApiResult, Ctx};
@@ -64,5 +65,7 @@ pub(crate) fn dispatch(ctx: &Ctx, op: Op, params: &[String]) -> ApiResult {
         Op::CreateExport => analytics::create_export(ctx),
         Op::GetExport => analytics::get_export(ctx, p0),
         Op::DownloadExport => analytics::download_export(ctx, p0),
+        Op::SandboxClock => sandbox::clock(ctx),
+        Op::AdvanceClock => sandbox::advance_clock(ctx),
     }
 }

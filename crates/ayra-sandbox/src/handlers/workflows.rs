@@ -2,10 +2,10 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::{ApiError, ApiResult, Ctx, Reply};
+use crate::api::{ApiResult, Ctx, Reply};
+use crate::error::ApiError;
 use crate::model::{Execution, Workflow, to_value};
-use crate::server::lock;
-use crate::state::State;
+use crate::state::{State, lock};
 use crate::validate::{Obj, is_e164};
 
 pub(crate) const WORKFLOW_STATUSES: &[&str] = &["active", "paused"];
@@ -18,7 +18,7 @@ pub(crate) const TRIGGER_TYPES: &[&str] = &[
 
 pub(crate) fn list(ctx: &Ctx) -> ApiResult {
     let pr = ctx.page()?;
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let mut v: Vec<&Workflow> = st.workflows.values().collect();
     v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.seq.cmp(&a.seq)));
     ctx.list(pr, &v, |w| to_value(*w))
@@ -54,7 +54,7 @@ pub(crate) fn create(ctx: &Ctx) -> ApiResult {
         return Err(ApiError::missing("steps"));
     }
     let steps = parse_steps(&o)?.unwrap_or_default();
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let id = st.new_id("wf");
     let seq = st.next_seq();
     let w = Workflow {
@@ -74,7 +74,7 @@ pub(crate) fn create(ctx: &Ctx) -> ApiResult {
 }
 
 pub(crate) fn get(ctx: &Ctx, id: &str) -> ApiResult {
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let w = find(&mut st, id)?;
     ctx.ok(200, to_value(&*w))
 }
@@ -87,7 +87,7 @@ pub(crate) fn update(ctx: &Ctx, id: &str) -> ApiResult {
     let status = o.enum_opt("status", WORKFLOW_STATUSES)?;
     let trigger_type = o.enum_opt("trigger_type", TRIGGER_TYPES)?;
     let steps = parse_steps(&o)?;
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let w = find(&mut st, id)?;
     if let Some(v) = name {
         w.name = v;
@@ -111,7 +111,7 @@ pub(crate) fn update(ctx: &Ctx, id: &str) -> ApiResult {
 }
 
 pub(crate) fn delete(ctx: &Ctx, id: &str) -> ApiResult {
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     match st.workflows.remove(id) {
         Some(_) => Ok(Reply::empty(204)),
         None => Err(ApiError::not_found("workflow_id", "workflow", id)),
@@ -176,7 +176,7 @@ pub(crate) fn trigger(ctx: &Ctx, id: &str) -> ApiResult {
     let body = ctx.json_body()?;
     let o = Obj::body(&body)?;
     let input = o.object_req("input")?.map.clone();
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     let w = find(&mut st, id)?.clone();
     if w.status == "paused" {
         return Err(ApiError::unprocessable(
@@ -216,7 +216,7 @@ pub(crate) fn trigger(ctx: &Ctx, id: &str) -> ApiResult {
 
 pub(crate) fn list_executions(ctx: &Ctx, id: &str) -> ApiResult {
     let pr = ctx.page()?;
-    let mut st = lock(&ctx.shared.state);
+    let mut st = lock(&ctx.state);
     find(&mut st, id)?;
     let mut v: Vec<&Execution> = st
         .executions
@@ -233,7 +233,7 @@ pub(crate) fn list_executions(ctx: &Ctx, id: &str) -> ApiResult {
 }
 
 pub(crate) fn get_execution(ctx: &Ctx, id: &str) -> ApiResult {
-    let st = lock(&ctx.shared.state);
+    let st = lock(&ctx.state);
     let x = st
         .executions
         .get(id)

@@ -1,13 +1,117 @@
-//! One walk-through per domain of the API, shared by the examples: `tour`
-//! runs them all, `agents`, `contacts`, ... run one each.
+//! One walk-through per domain of the API, shared by the examples (`tour`
+//! runs them all, `agents`, `contacts`, ... run one each) and by the test
+//! that runs the tour at many instants (`crates/ayra/tests/tour.rs`).
+//! Times come from the server (`meta.timestamp`), never from this machine,
+//! so that the walk holds whatever time the server says it is.
 #![allow(dead_code)]
 
-use ayra::chrono::{Duration as Days, Utc};
-use ayra::prelude::*;
-use futures::TryStreamExt;
+use std::fmt;
 use std::time::Duration;
 
-pub async fn agents(client: &Client) -> ayra::Result<()> {
+use ayra::chrono::{DateTime, Duration as Days, Utc};
+use ayra::prelude::*;
+use futures::TryStreamExt;
+
+/// The domains of the API, in the tour's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    Agents,
+    Conversations,
+    Contacts,
+    Calendars,
+    Workflows,
+    Analytics,
+}
+
+pub const ALL: &[Domain] = &[
+    Domain::Agents,
+    Domain::Conversations,
+    Domain::Contacts,
+    Domain::Calendars,
+    Domain::Workflows,
+    Domain::Analytics,
+];
+
+impl Domain {
+    pub fn name(self) -> &'static str {
+        match self {
+            Domain::Agents => "agents",
+            Domain::Conversations => "conversations",
+            Domain::Contacts => "contacts",
+            Domain::Calendars => "calendars",
+            Domain::Workflows => "workflows",
+            Domain::Analytics => "analytics",
+        }
+    }
+
+    pub async fn run(self, client: &Client) -> Result<(), Failure> {
+        let result = match self {
+            Domain::Agents => agents(client).await,
+            Domain::Conversations => conversations(client).await,
+            Domain::Contacts => contacts(client).await,
+            Domain::Calendars => calendars(client).await,
+            Domain::Workflows => workflows(client).await,
+            Domain::Analytics => analytics(client).await,
+        };
+        result.map_err(|mut f| {
+            f.domain = self.name();
+            f
+        })
+    }
+}
+
+/// Runs the domains in order, stopping at the first failure.
+pub async fn walk(client: &Client, domains: &[Domain]) -> Result<(), Failure> {
+    for domain in domains {
+        domain.run(client).await?;
+    }
+    Ok(())
+}
+
+/// What failed and where, for a person: one line.
+#[derive(Debug)]
+pub struct Failure {
+    pub domain: &'static str,
+    pub step: &'static str,
+    pub error: ayra::Error,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.domain)?;
+        if !self.step.is_empty() {
+            write!(f, ", {}", self.step)?;
+        }
+        write!(f, ": {}", self.error)
+    }
+}
+
+impl From<ayra::Error> for Failure {
+    fn from(error: ayra::Error) -> Self {
+        Failure {
+            domain: "",
+            step: "",
+            error,
+        }
+    }
+}
+
+/// Names the step a call belongs to, for the failure message.
+trait Step<T> {
+    fn step(self, what: &'static str) -> Result<T, Failure>;
+}
+
+impl<T> Step<T> for ayra::Result<T> {
+    fn step(self, what: &'static str) -> Result<T, Failure> {
+        self.map_err(|error| Failure {
+            domain: "",
+            step: what,
+            error,
+        })
+    }
+}
+
+pub async fn agents(client: &Client) -> Result<(), Failure> {
     println!("== Agents");
     let voices = client.list_voices().send().await?;
     let voice = &voices.data[0];
@@ -42,7 +146,7 @@ pub async fn agents(client: &Client) -> ayra::Result<()> {
         .into_inner()
         .data;
     println!(
-        "  first message set: {:?}",
+        "  first message set: \"{}\"",
         agent.first_message.unwrap_or_default()
     );
     let disabled = client.disable_agent().agent_id(&agent.id).send().await?;
@@ -64,7 +168,7 @@ pub async fn agents(client: &Client) -> ayra::Result<()> {
     Ok(())
 }
 
-pub async fn conversations(client: &Client) -> ayra::Result<()> {
+pub async fn conversations(client: &Client) -> Result<(), Failure> {
     println!("== Conversations");
     let done = client
         .list_conversations()
@@ -136,7 +240,7 @@ pub async fn conversations(client: &Client) -> ayra::Result<()> {
     Ok(())
 }
 
-pub async fn contacts(client: &Client) -> ayra::Result<()> {
+pub async fn contacts(client: &Client) -> Result<(), Failure> {
     println!("== Contacts");
     let key = format!("visits_{}", Utc::now().timestamp_subsec_nanos());
     client
@@ -193,8 +297,8 @@ pub async fn contacts(client: &Client) -> ayra::Result<()> {
         .await
     {
         Err(e) => println!(
-            "  a text value for a number field is refused on field {:?}",
-            e.api().and_then(|a| a.field.clone())
+            "  a text value for a number field is refused on field {}",
+            e.api().and_then(|a| a.field.as_deref()).unwrap_or("-")
         ),
         Ok(_) => println!("  (the server accepted a text value for a number field)"),
     }
@@ -218,31 +322,25 @@ pub async fn contacts(client: &Client) -> ayra::Result<()> {
     Ok(())
 }
 
-pub async fn calendars(client: &Client) -> ayra::Result<()> {
+pub async fn calendars(client: &Client) -> Result<(), Failure> {
     println!("== Calendars");
-    let calendars = client.list_calendars().send().await?;
+    let calendars = client
+        .list_calendars()
+        .send()
+        .await
+        .step("listing calendars")?;
     let calendar = &calendars.data[0];
     println!(
         "  {} calendars; using {} ({})",
         calendars.meta.total, calendar.name, calendar.timezone
     );
-    let start = Utc::now() + Days::days(21);
-    let free = client
-        .get_calendar_availability()
-        .calendar_id(&calendar.id)
-        .start(start)
-        .end(start + Days::days(7))
-        .duration_minutes(30)
-        .send()
-        .await?;
-    println!(
-        "  {} free 30-minute slots in that week",
-        free.data.slots.len()
-    );
+    let start = calendars.meta.timestamp + Days::days(21);
+    let free = free_slots(client, &calendar.id, start, start + Days::days(7)).await?;
+    println!("  {} free 30-minute slots in that week", free.len());
     // A weekly series needs the same slot free four weeks running: try the
     // free slots in turn until one is (the whole series books or none does).
     let mut booked = None;
-    for slot in free.data.slots.iter().take(20) {
+    for slot in free.iter().take(20) {
         let recurrence = Recurrence::builder()
             .frequency(RecurrenceFrequency::Weekly)
             .count(Some(std::num::NonZeroU64::new(4).expect("non-zero")));
@@ -270,7 +368,7 @@ pub async fn calendars(client: &Client) -> ayra::Result<()> {
                     slot.start
                 );
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e).step("booking a weekly series"),
         }
     }
     let Some(series) = booked else {
@@ -282,28 +380,42 @@ pub async fn calendars(client: &Client) -> ayra::Result<()> {
         "  booked weekly series {series_id} starting {}",
         series.start
     );
-    let moved = client
-        .update_appointment()
-        .appointment_id(&series.id)
-        .body_map(|b| {
-            b.start(Some(series.start + Days::hours(1)))
-                .end(Some(series.end + Days::hours(1)))
-        })
-        .send()
-        .await?;
-    println!("  moved the first one to {}", moved.data.start);
+    // Move the first appointment to the next slot still free after it (asked
+    // of the server: other bookings may sit right after it).
+    let later = free_slots(
+        client,
+        &calendar.id,
+        series.end,
+        series.start + Days::days(7),
+    )
+    .await?;
+    match later.first() {
+        Some(slot) => {
+            let moved = client
+                .update_appointment()
+                .appointment_id(&series.id)
+                .body_map(|b| b.start(Some(slot.start)).end(Some(slot.end)))
+                .send()
+                .await
+                .step("moving the first appointment")?;
+            println!("  moved the first one to {}", moved.data.start);
+        }
+        None => println!("  no free slot in the week after it to move the first one to"),
+    }
     client
         .cancel_appointment()
         .appointment_id(&series.id)
         .body_map(|b| b.scope(CancelScope::Series))
         .send()
-        .await?;
+        .await
+        .step("cancelling the series")?;
     let cancelled = client
         .list_appointments()
         .calendar_id(&calendar.id)
         .status(AppointmentStatus::Cancelled)
         .send()
-        .await?;
+        .await
+        .step("listing cancelled appointments")?;
     println!(
         "  cancelled the series: {} cancelled appointments on this calendar",
         cancelled.meta.total
@@ -311,7 +423,26 @@ pub async fn calendars(client: &Client) -> ayra::Result<()> {
     Ok(())
 }
 
-pub async fn workflows(client: &Client) -> ayra::Result<()> {
+/// The free 30-minute slots of a calendar between two instants.
+async fn free_slots(
+    client: &Client,
+    calendar_id: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<ayra::types::Slot>, Failure> {
+    let free = client
+        .get_calendar_availability()
+        .calendar_id(calendar_id)
+        .start(start)
+        .end(end)
+        .duration_minutes(30)
+        .send()
+        .await
+        .step("asking for free slots")?;
+    Ok(free.into_inner().data.slots)
+}
+
+pub async fn workflows(client: &Client) -> Result<(), Failure> {
     println!("== Workflows");
     let step = WorkflowStep::builder()
         .type_("send_sms")
@@ -349,9 +480,18 @@ pub async fn workflows(client: &Client) -> ayra::Result<()> {
     Ok(())
 }
 
-pub async fn analytics(client: &Client) -> ayra::Result<()> {
+pub async fn analytics(client: &Client) -> Result<(), Failure> {
     println!("== Analytics");
-    let end = Utc::now();
+    let now = client
+        .get_realtime_metrics()
+        .send()
+        .await
+        .step("reading realtime metrics")?;
+    println!(
+        "  right now: {} active, {} queued",
+        now.data.active_conversations, now.data.queued_conversations
+    );
+    let end = now.meta.timestamp;
     let summary = client
         .get_analytics_summary()
         .start(end - Days::days(30))
@@ -367,16 +507,6 @@ pub async fn analytics(client: &Client) -> ayra::Result<()> {
         summary.totals.completed,
         summary.totals.average_duration_seconds,
         summary.series.len()
-    );
-    let now = client
-        .get_realtime_metrics()
-        .send()
-        .await?
-        .into_inner()
-        .data;
-    println!(
-        "  right now: {} active, {} queued",
-        now.active_conversations, now.queued_conversations
     );
     let params = ReportParameters::builder()
         .start(end - Days::days(30))

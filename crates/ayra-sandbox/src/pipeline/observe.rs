@@ -1,12 +1,12 @@
-//! Lets tests see every exchange the sandbox serves, e.g. to check each
+//! Stage 2: lets tests see every exchange the sandbox serves, e.g. to check each
 //! response against the spec or to record which operations were called.
 
 use bytes::Bytes;
-use http::Response;
+use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use std::sync::Arc;
 
-use crate::server::RespBody;
+use super::render::RespBody;
 
 /// One request and the response the sandbox gave it.
 #[derive(Debug, Clone)]
@@ -27,8 +27,35 @@ pub struct Exchange {
 /// A function called with every exchange; see [`crate::SandboxBuilder::observe`].
 pub type Observer = Arc<dyn Fn(&Exchange) + Send + Sync>;
 
+/// What the observer will be told of the request.
+pub(crate) struct Watched {
+    observer: Observer,
+    method: String,
+    path: String,
+}
+
+/// Notes the request if there is an observer.
+pub(crate) fn watch<B>(observer: Option<&Observer>, req: &Request<B>) -> Option<Watched> {
+    observer.map(|o| Watched {
+        observer: o.clone(),
+        method: req.method().to_string(),
+        path: req.uri().path().to_string(),
+    })
+}
+
+/// Shows the exchange to the observer; JSON bodies are read and put back.
+pub(crate) async fn show(
+    watched: Option<Watched>,
+    response: Response<RespBody>,
+) -> Response<RespBody> {
+    match watched {
+        Some(w) => observe(&w.observer, w.method, w.path, response).await,
+        None => response,
+    }
+}
+
 /// Calls `observer` with the exchange; JSON bodies are read and put back.
-pub(crate) async fn observe(
+async fn observe(
     observer: &Observer,
     method: String,
     path: String,
