@@ -212,9 +212,8 @@ impl Operation<'_> {
         };
         let props = &schema["properties"];
         let data = resolve(self.root, &props["data"]);
-        let is_ref_to = |v: &Value, name: &str| {
-            v["$ref"].as_str() == Some(&format!("#/components/schemas/{name}"))
-        };
+        let is_ref_to =
+            |v: &Value, name: &str| ref_of(v) == Some(&format!("#/components/schemas/{name}"));
         data.is_some_and(|d| d["type"] == "array")
             && is_ref_to(&props["meta"], "ListMeta")
             && is_ref_to(&props["links"], "Links")
@@ -264,10 +263,19 @@ pub(crate) fn parameters<'a>(root: &'a Value, item: &'a Value, op: &'a Value) ->
     own.chain(shared).filter_map(|p| resolve(root, p)).collect()
 }
 
+/// The target of a `$ref`, written plainly or as `allOf: [{$ref}]` (the form
+/// that lets a property carry its own `description` or `nullable`).
+pub(crate) fn ref_of(value: &Value) -> Option<&str> {
+    match value["allOf"].as_array().map(Vec::as_slice) {
+        Some([only]) => only["$ref"].as_str(),
+        _ => value["$ref"].as_str(),
+    }
+}
+
 /// Follows local `$ref`s (a bounded number of hops) to the value they name.
 pub(crate) fn resolve<'a>(root: &'a Value, mut value: &'a Value) -> Option<&'a Value> {
     for _ in 0..16 {
-        match value.get("$ref").and_then(Value::as_str) {
+        match ref_of(value) {
             Some(target) => value = root.pointer(target.strip_prefix('#')?)?,
             None => return Some(value),
         }

@@ -130,7 +130,58 @@ fn relaxed(spec: &Spec) -> Result<openapiv3::OpenAPI, serde_json::Error> {
     }
     let mut raw = spec.raw.clone();
     strip(&mut raw);
+    nullable_enums_as_options(&mut raw);
     serde_json::from_value(raw)
+}
+
+/// OpenAPI 3.0 can only say "this enum or null" on the enum itself
+/// (`nullable: true` and `null` among its values); typify would make that a
+/// newtype around `Option<Inner>`. For the client the enum loses its null and
+/// each property that refers to it becomes nullable: `Option<Enum>`.
+fn nullable_enums_as_options(raw: &mut serde_json::Value) {
+    use serde_json::Value;
+    let mut nullable = Vec::new();
+    if let Some(schemas) = raw
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in schemas.iter_mut() {
+            let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            if values.contains(&Value::Null) {
+                values.retain(|v| !v.is_null());
+                schema.as_object_mut().map(|s| s.remove("nullable"));
+                nullable.push(format!("#/components/schemas/{name}"));
+            }
+        }
+    }
+    fn mark(node: &mut Value, nullable: &[String]) {
+        match node {
+            Value::Object(map) => {
+                let target = match map.get("allOf").and_then(Value::as_array) {
+                    Some(one) if one.len() == 1 => one[0].get("$ref"),
+                    _ => map.get("$ref"),
+                };
+                if target
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| nullable.iter().any(|n| n == t))
+                {
+                    if let Some(r) = map.remove("$ref") {
+                        map.insert("allOf".into(), serde_json::json!([{ "$ref": r }]));
+                    }
+                    map.insert("nullable".into(), Value::Bool(true));
+                    return;
+                }
+                map.values_mut().for_each(|v| mark(v, nullable));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| mark(v, nullable)),
+            _ => {}
+        }
+    }
+    if !nullable.is_empty() {
+        mark(raw, &nullable);
+    }
 }
 
 /// progenitor's per-method examples use placeholder variables and are marked
