@@ -28,6 +28,8 @@ pub struct Operation {
     pub streaming: bool,
     /// Whether clients may cache its responses (`x-ayra-cache: true`).
     pub cacheable: bool,
+    /// The codes of its 404 and 422 responses (`x-ayra-error-codes`).
+    pub error_codes: Vec<String>,
 }
 
 /// The generated client.
@@ -80,12 +82,13 @@ pub fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failur
             && let Some((_, items)) = &mut module.content
         {
             match module.ident.to_string().as_str() {
-                "types" => crate::enums::open_enums(items),
+                "types" => crate::enums::open_enums(items, &crate::enums::extensible(&spec.raw)),
                 "builder" => route_sends(items, &runtime),
                 _ => {}
             }
         }
     }
+    document_errors(&mut file.items, &operations);
     syn::visit_mut::VisitMut::visit_file_mut(&mut UntestedExamples, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut OptionalText(&runtime), &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut PathSegments(&runtime), &mut file);
@@ -277,6 +280,38 @@ impl syn::visit_mut::VisitMut for PathSegments<'_> {
     }
 }
 
+/// Appends to each `Client` method's docs the error codes the operation can
+/// return, as the typed `ErrorCode` values `Error::error_code()` gives.
+fn document_errors(items: &mut [Item], operations: &[Operation]) {
+    for item in items {
+        let Item::Impl(imp) = item else { continue };
+        let is_client = matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+        if imp.trait_.is_some() || !is_client {
+            continue;
+        }
+        for impl_item in &mut imp.items {
+            let ImplItem::Fn(f) = impl_item else { continue };
+            let Some(op) = operations.iter().find(|o| f.sig.ident == o.id) else {
+                continue;
+            };
+            let specific: Vec<String> = op
+                .error_codes
+                .iter()
+                .map(|c| format!("`{c}` (`ErrorCode::{}`)", pascal(c)))
+                .collect();
+            let doc = if specific.is_empty() {
+                "\n\nError codes: only those any operation can return (400, 401, 403, 429, 500, 503).".to_string()
+            } else {
+                format!(
+                    "\n\nError codes: {}, besides those any operation can return (400, 401, 403, 429, 500, 503).",
+                    specific.join(", ")
+                )
+            };
+            f.attrs.push(parse_quote!(#[doc = #doc]));
+        }
+    }
+}
+
 /// Only the file name, so the output does not depend on the checkout's path.
 fn display_name(file: &str) -> &str {
     file.rsplit(['/', '\\']).next().unwrap_or(file)
@@ -383,6 +418,12 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                 }),
                 streaming,
                 cacheable: op["x-ayra-cache"] == true,
+                error_codes: op[crate::check::ERROR_CODES]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect(),
             });
         }
     }

@@ -89,7 +89,6 @@ pub(crate) fn error_type(status: u16) -> &'static str {
         401 => "authentication_error",
         403 => "permission_error",
         404 => "not_found",
-        409 => "conflict",
         422 => "unprocessable_entity",
         429 => "rate_limit_exceeded",
         503 => "service_unavailable",
@@ -188,6 +187,16 @@ impl Ctx {
             status,
             &json!({"data": data, "meta": self.meta()}),
         ))
+    }
+
+    /// A 202 `{data, meta}` envelope for a job, with its `Location` (`path`
+    /// under the base URL, e.g. `/reports/rpt_1`).
+    pub fn accepted(&self, path: &str, data: Value) -> ApiResult {
+        let mut reply = self.ok(202, data)?;
+        if let Ok(v) = HeaderValue::from_str(&format!("{}{path}", self.base_url)) {
+            reply.headers.push((http::header::LOCATION, v));
+        }
+        Ok(reply)
     }
 
     /// The first value of a query parameter.

@@ -1,6 +1,6 @@
 //! The one error type of the SDK, with what a caller needs to decide what to do.
 
-use crate::types::ErrorEnvelope;
+use crate::types::{ErrorCode, ErrorEnvelope};
 use reqwest::StatusCode;
 use std::fmt;
 use std::time::Duration;
@@ -109,6 +109,12 @@ impl Error {
         self.api().map(|e| e.code.as_str())
     }
 
+    /// The API error `code` as a typed [`ErrorCode`], e.g.
+    /// `ErrorCode::SlotUnavailable`; each method's docs list the codes it can return.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.api().map(ApiError::error_code)
+    }
+
     /// Whether trying the same call again later may succeed: transport
     /// failures, timeouts, 429, 500, 502, 503 and 504.
     pub fn is_retryable(&self) -> bool {
@@ -182,6 +188,12 @@ impl Error {
 }
 
 impl ApiError {
+    /// The `code` as a typed [`ErrorCode`]; a code this SDK does not know yet
+    /// is `ErrorCode::Unknown`.
+    pub fn error_code(&self) -> ErrorCode {
+        ErrorCode::from(self.code.as_str())
+    }
+
     pub(crate) fn new(
         status: StatusCode,
         headers: &reqwest::header::HeaderMap,
@@ -191,7 +203,7 @@ impl ApiError {
         ApiError {
             status,
             error_type: e.type_.to_string(),
-            code: e.code,
+            code: e.code.to_string(),
             message: e.message,
             field: e.field,
             request_id: e.request_id,

@@ -65,6 +65,7 @@ pub use pagination::{DEFAULT_PREFETCH, ListEnvelope, ListOperation, Page, Pagina
 pub use response::{Response, ResponseExt};
 pub use retry::RetryPolicy;
 pub use text::IntoOptionalString;
+pub use types::ErrorCode;
 
 /// The names most programs use: the client, the traits that add methods, and
 /// the API's types.
