@@ -172,7 +172,9 @@ fn nullable_to_json_schema(node: &mut Value) {
                 if let Some(Value::String(t)) = map.get("type").cloned() {
                     map.insert("type".into(), json!([t, "null"]));
                 }
-                if let Some(Value::Array(values)) = map.get_mut("enum") {
+                if let Some(Value::Array(values)) = map.get_mut("enum")
+                    && !values.contains(&Value::Null)
+                {
                     values.push(Value::Null);
                 }
             }

@@ -83,9 +83,10 @@ pub async fn run(h: &Harness) {
         .unwrap()
         .into_inner()
         .data;
-    // 409 until the export has succeeded.
+    // 404 until the export has succeeded (the file does not exist yet).
     if let Err(err) = c.download_export().export_id(&export.id).send().await {
-        assert_eq!(err.status().map(|s| s.as_u16()), Some(409));
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+        assert_eq!(err.error_code(), Some(ErrorCode::ExportNotReady));
     }
     let export = c
         .wait_for_export(&export.id, std::time::Duration::from_secs(30))

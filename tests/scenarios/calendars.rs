@@ -98,6 +98,7 @@ pub async fn run(h: &Harness) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("slot_unavailable"));
+    assert_eq!(err.error_code(), Some(ErrorCode::SlotUnavailable));
     assert_eq!(err.api().and_then(|a| a.field.as_deref()), Some("start"));
     let after = c
         .get_calendar_availability()

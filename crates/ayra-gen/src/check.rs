@@ -12,22 +12,27 @@ pub(crate) const METHODS: [&str; 8] = [
 ];
 
 /// The error statuses every operation declares, and the shared response each
-/// should point to.
-const STANDARD_ERRORS: [(&str, &str); 8] = [
+/// should point to. 404 and 422 depend on the operation (see `check_errors`).
+const STANDARD_ERRORS: [(&str, &str); 6] = [
     ("400", "BadRequest"),
     ("401", "Unauthorized"),
     ("403", "Forbidden"),
-    ("404", "NotFound"),
-    ("422", "UnprocessableEntity"),
     ("429", "TooManyRequests"),
     ("500", "InternalError"),
     ("503", "ServiceUnavailable"),
 ];
 
+/// Where an operation lists the error codes it can return, and where each
+/// shared error response lists the codes it carries.
+pub(crate) const ERROR_CODES: &str = "x-ayra-error-codes";
+
 /// Checks `spec` against the conventions; `Err` lists every problem found.
 pub fn check(spec: &Spec) -> Result<(), Failure> {
     let mut problems = Vec::new();
     check_refs(&spec.raw, &spec.raw, String::new(), &mut problems);
+    check_error_codes(&spec.raw, &mut problems);
+    crate::headers::check(&spec.raw, &mut problems);
+    crate::enums::check(&spec.raw, &mut problems);
     let mut seen_ids = std::collections::BTreeMap::new();
     let tags: Vec<&str> = spec.raw["tags"]
         .as_array()
@@ -185,6 +190,92 @@ impl Operation<'_> {
                 ),
             ));
         }
+        self.check_errors(out);
+    }
+
+    /// An operation declares the errors it can return and no others: 404 only
+    /// with an id in its path, 422 only with a 422 code, and every code it
+    /// lists in `x-ayra-error-codes` belongs to a response it declares.
+    fn check_errors(&self, out: &mut Vec<Problem>) {
+        let at = |suffix: &str| format!("{}{suffix}", self.pointer);
+        let responses = &self.op["responses"];
+        let has_id = self.item_path().contains('{');
+        match (responses.get("404").is_some(), has_id) {
+            (true, false) => out.push(Problem::new(
+                at("/responses/404"),
+                "a 404 on an operation without an id in its path cannot happen: remove it",
+            )),
+            (false, true) => out.push(Problem::new(
+                at("/responses"),
+                "an id in the path can be unknown: add '404': {$ref: '#/components/responses/NotFound'}",
+            )),
+            _ => {}
+        }
+        let Some(codes) = self.op[ERROR_CODES].as_array() else {
+            out.push(Problem::new(
+                self.pointer,
+                format!("no `{ERROR_CODES}`: list the codes of its 404 and 422 responses, e.g. `{ERROR_CODES}: [resource_not_found]` (`[]` when it has none)"),
+            ));
+            return;
+        };
+        let codes: Vec<&str> = codes.iter().filter_map(Value::as_str).collect();
+        let carried = |status: &str| -> Vec<&str> {
+            responses
+                .get(status)
+                .and_then(|r| resolve(self.root, r))
+                .and_then(|r| r[ERROR_CODES].as_array())
+                .map(|c| c.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default()
+        };
+        let statuses: Vec<&str> = responses
+            .as_object()
+            .map(|r| {
+                r.keys()
+                    .map(String::as_str)
+                    .filter(|s| s.starts_with(['4', '5']))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (i, code) in codes.iter().enumerate() {
+            if !statuses.iter().any(|s| carried(s).contains(code)) {
+                out.push(Problem::new(
+                    at(&format!("/{}/{i}", escape(ERROR_CODES))),
+                    format!("`{code}` is not a code of any error response this operation declares: declare the response that carries it, or remove the code"),
+                ));
+            }
+        }
+        for status in ["404", "422"] {
+            if responses.get(status).is_some()
+                && (status != "404" || has_id)
+                && !carried(status).iter().any(|c| codes.contains(c))
+            {
+                out.push(Problem::new(
+                    at(&format!("/responses/{status}")),
+                    format!("a {status} whose codes this operation never returns: list them in `{ERROR_CODES}`, or remove the {status}"),
+                ));
+            }
+        }
+        let takes_key = self.parameters().iter().any(|p| {
+            p["in"] == "header"
+                && p["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("Idempotency-Key"))
+        });
+        if takes_key && !codes.contains(&"idempotency_key_reused") {
+            out.push(Problem::new(
+                at(&format!("/{}", escape(ERROR_CODES))),
+                "an operation taking an `Idempotency-Key` can answer 422 `idempotency_key_reused`: list it (and declare the 422)",
+            ));
+        }
+    }
+
+    /// The path template this operation is under.
+    fn item_path(&self) -> String {
+        self.pointer
+            .strip_prefix("/paths/")
+            .and_then(|p| p.rsplit_once('/'))
+            .map(|(p, _)| p.replace("~1", "/").replace("~0", "~"))
+            .unwrap_or_default()
     }
 
     /// A `text/event-stream` body is text (`type: string`, so that mocks can
@@ -243,9 +334,8 @@ impl Operation<'_> {
         };
         let props = &schema["properties"];
         let data = resolve(self.root, &props["data"]);
-        let is_ref_to = |v: &Value, name: &str| {
-            v["$ref"].as_str() == Some(&format!("#/components/schemas/{name}"))
-        };
+        let is_ref_to =
+            |v: &Value, name: &str| ref_of(v) == Some(&format!("#/components/schemas/{name}"));
         data.is_some_and(|d| d["type"] == "array")
             && is_ref_to(&props["meta"], "ListMeta")
             && is_ref_to(&props["links"], "Links")
@@ -257,6 +347,50 @@ pub(crate) fn event_data(media: &Value) -> Option<&str> {
     media["x-ayra-event-data"]["$ref"]
         .as_str()?
         .strip_prefix("#/components/schemas/")
+}
+
+/// Every code listed in an `x-ayra-error-codes` is a value of the `ErrorCode`
+/// schema, so that the SDK's typed `ErrorCode` knows it.
+fn check_error_codes(root: &Value, out: &mut Vec<Problem>) {
+    let known: Vec<&str> = root
+        .pointer("/components/schemas/ErrorCode/enum")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut lists = Vec::new();
+    for (name, response) in root["components"]["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        lists.push((
+            format!("/components/responses/{}", escape(name)),
+            &response[ERROR_CODES],
+        ));
+    }
+    for (path, item) in root["paths"].as_object().into_iter().flatten() {
+        for method in METHODS {
+            if let Some(op) = item.get(method) {
+                lists.push((
+                    format!("/paths/{}/{method}", escape(path)),
+                    &op[ERROR_CODES],
+                ));
+            }
+        }
+    }
+    for (pointer, list) in lists {
+        for (i, code) in list.as_array().into_iter().flatten().enumerate() {
+            let code = code.as_str().unwrap_or_default();
+            if !known.contains(&code) {
+                out.push(Problem::new(
+                    format!("{pointer}/{}/{i}", escape(ERROR_CODES)),
+                    format!(
+                        "`{code}` is not a value of `components/schemas/ErrorCode`: add it there"
+                    ),
+                ));
+            }
+        }
+    }
 }
 
 /// Every `$ref` must point into this document, at something that exists.
@@ -302,10 +436,19 @@ pub(crate) fn parameters<'a>(root: &'a Value, item: &'a Value, op: &'a Value) ->
     own.chain(shared).filter_map(|p| resolve(root, p)).collect()
 }
 
+/// The target of a `$ref`, written plainly or as `allOf: [{$ref}]` (the form
+/// that lets a property carry its own `description` or `nullable`).
+pub(crate) fn ref_of(value: &Value) -> Option<&str> {
+    match value["allOf"].as_array().map(Vec::as_slice) {
+        Some([only]) => only["$ref"].as_str(),
+        _ => value["$ref"].as_str(),
+    }
+}
+
 /// Follows local `$ref`s (a bounded number of hops) to the value they name.
 pub(crate) fn resolve<'a>(root: &'a Value, mut value: &'a Value) -> Option<&'a Value> {
     for _ in 0..16 {
-        match value.get("$ref").and_then(Value::as_str) {
+        match ref_of(value) {
             Some(target) => value = root.pointer(target.strip_prefix('#')?)?,
             None => return Some(value),
         }

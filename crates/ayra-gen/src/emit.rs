@@ -34,6 +34,8 @@ pub struct Operation {
     pub events: Option<String>,
     /// Whether clients may cache its responses (`x-ayra-cache: true`).
     pub cacheable: bool,
+    /// The codes of its 404 and 422 responses (`x-ayra-error-codes`).
+    pub error_codes: Vec<String>,
 }
 
 /// The generated client.
@@ -86,12 +88,13 @@ pub fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failur
             && let Some((_, items)) = &mut module.content
         {
             match module.ident.to_string().as_str() {
-                "types" => crate::enums::open_enums(items),
+                "types" => crate::enums::open_enums(items, &crate::enums::extensible(&spec.raw)),
                 "builder" => route_sends(items, &runtime, &operations),
                 _ => {}
             }
         }
     }
+    document_errors(&mut file.items, &operations);
     syn::visit_mut::VisitMut::visit_file_mut(&mut UntestedExamples, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut OptionalText(&runtime), &mut file);
     // After `OptionalText`, whose setters it wraps.
@@ -155,7 +158,58 @@ fn relaxed(spec: &Spec) -> Result<openapiv3::OpenAPI, serde_json::Error> {
     }
     let mut raw = spec.raw.clone();
     strip(&mut raw);
+    nullable_enums_as_options(&mut raw);
     serde_json::from_value(raw)
+}
+
+/// OpenAPI 3.0 can only say "this enum or null" on the enum itself
+/// (`nullable: true` and `null` among its values); typify would make that a
+/// newtype around `Option<Inner>`. For the client the enum loses its null and
+/// each property that refers to it becomes nullable: `Option<Enum>`.
+fn nullable_enums_as_options(raw: &mut serde_json::Value) {
+    use serde_json::Value;
+    let mut nullable = Vec::new();
+    if let Some(schemas) = raw
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in schemas.iter_mut() {
+            let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            if values.contains(&Value::Null) {
+                values.retain(|v| !v.is_null());
+                schema.as_object_mut().map(|s| s.remove("nullable"));
+                nullable.push(format!("#/components/schemas/{name}"));
+            }
+        }
+    }
+    fn mark(node: &mut Value, nullable: &[String]) {
+        match node {
+            Value::Object(map) => {
+                let target = match map.get("allOf").and_then(Value::as_array) {
+                    Some(one) if one.len() == 1 => one[0].get("$ref"),
+                    _ => map.get("$ref"),
+                };
+                if target
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| nullable.iter().any(|n| n == t))
+                {
+                    if let Some(r) = map.remove("$ref") {
+                        map.insert("allOf".into(), serde_json::json!([{ "$ref": r }]));
+                    }
+                    map.insert("nullable".into(), Value::Bool(true));
+                    return;
+                }
+                map.values_mut().for_each(|v| mark(v, nullable));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| mark(v, nullable)),
+            _ => {}
+        }
+    }
+    if !nullable.is_empty() {
+        mark(raw, &nullable);
+    }
 }
 
 /// progenitor's per-method examples use placeholder variables and are marked
@@ -248,6 +302,38 @@ impl syn::visit_mut::VisitMut for PathSegments<'_> {
             *arg = parse_quote!(#runtime::path_segment(#name, #value)?);
         }
         mac.tokens = quote!(#args);
+    }
+}
+
+/// Appends to each `Client` method's docs the error codes the operation can
+/// return, as the typed `ErrorCode` values `Error::error_code()` gives.
+fn document_errors(items: &mut [Item], operations: &[Operation]) {
+    for item in items {
+        let Item::Impl(imp) = item else { continue };
+        let is_client = matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+        if imp.trait_.is_some() || !is_client {
+            continue;
+        }
+        for impl_item in &mut imp.items {
+            let ImplItem::Fn(f) = impl_item else { continue };
+            let Some(op) = operations.iter().find(|o| f.sig.ident == o.id) else {
+                continue;
+            };
+            let specific: Vec<String> = op
+                .error_codes
+                .iter()
+                .map(|c| format!("`{c}` (`ErrorCode::{}`)", pascal(c)))
+                .collect();
+            let doc = if specific.is_empty() {
+                "\n\nError codes: only those any operation can return (400, 401, 403, 429, 500, 503).".to_string()
+            } else {
+                format!(
+                    "\n\nError codes: {}, besides those any operation can return (400, 401, 403, 429, 500, 503).",
+                    specific.join(", ")
+                )
+            };
+            f.attrs.push(parse_quote!(#[doc = #doc]));
+        }
     }
 }
 
@@ -406,6 +492,12 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                 streaming,
                 events,
                 cacheable: op["x-ayra-cache"] == true,
+                error_codes: op[crate::check::ERROR_CODES]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect(),
             });
         }
     }

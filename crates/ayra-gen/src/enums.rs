@@ -1,20 +1,86 @@
-//! Makes the generated string enums open: a value the API adds after this
-//! SDK was built decodes to `Unknown(String)` instead of failing the call.
+//! The enum extension policy: each enum schema says in `x-ayra-extensible`
+//! whether the API may add values, and the generated enums of those that say
+//! `true` are open: a value the API adds after this SDK was built decodes to
+//! `Unknown(String)` instead of failing the call.
 //!
-//! typify emits closed enums with serde derives. For each enum whose variants
-//! are all unit variants, this drops the serde derives and the conversions
-//! typify wrote, adds the `Unknown` variant, and writes serde and conversion
-//! impls that keep the unknown string.
+//! typify emits closed enums with serde derives. For each such enum whose
+//! variants are all unit variants, this drops the serde derives and the
+//! conversions typify wrote, adds the `Unknown` variant, and writes serde and
+//! conversion impls that keep the unknown string.
 
+use crate::check::escape;
+use crate::problem::Problem;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use serde_json::Value;
 use syn::{Fields, Item, ItemEnum, Meta, parse_quote};
 
-/// Rewrites the items of the `types` module in place.
-pub(crate) fn open_enums(items: &mut Vec<Item>) {
+/// The marker every enum schema carries: `true` when new values may appear.
+const EXTENSIBLE: &str = "x-ayra-extensible";
+
+/// Every `enum` is a named schema under `components/schemas` that states its
+/// extension policy.
+pub(crate) fn check(root: &Value, out: &mut Vec<Problem>) {
+    fn walk(node: &Value, pointer: String, named: bool, out: &mut Vec<Problem>) {
+        match node {
+            Value::Object(map) => {
+                if map.contains_key("enum") {
+                    if !named {
+                        out.push(Problem::new(
+                            format!("{pointer}/enum"),
+                            format!("an inline enum: name it under `components/schemas` (with `{EXTENSIBLE}`) and `$ref` it"),
+                        ));
+                    } else if !map.get(EXTENSIBLE).is_some_and(Value::is_boolean) {
+                        out.push(Problem::new(
+                            pointer.clone(),
+                            format!("an enum without its extension policy: add `{EXTENSIBLE}: true` if the API may add values (the SDK then accepts unknown ones), `false` for a closed set"),
+                        ));
+                    }
+                }
+                for (key, value) in map {
+                    walk(value, format!("{pointer}/{}", escape(key)), false, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, value) in items.iter().enumerate() {
+                    walk(value, format!("{pointer}/{i}"), false, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (key, value) in root.as_object().into_iter().flatten() {
+        if key == "components" {
+            for (section, entries) in value.as_object().into_iter().flatten() {
+                for (name, entry) in entries.as_object().into_iter().flatten() {
+                    let pointer = format!("/components/{}/{}", escape(section), escape(name));
+                    walk(entry, pointer, section == "schemas", out);
+                }
+            }
+        } else {
+            walk(value, format!("/{}", escape(key)), false, out);
+        }
+    }
+}
+
+/// The schemas marked `x-ayra-extensible: true`: the enums to open.
+pub(crate) fn extensible(root: &Value) -> Vec<String> {
+    root["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, s)| s[EXTENSIBLE] == true)
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Rewrites the items of the `types` module in place, opening the enums named
+/// in `extensible`.
+pub(crate) fn open_enums(items: &mut Vec<Item>, extensible: &[String]) {
     let mut opened = Vec::new();
     for item in items.iter_mut() {
         if let Item::Enum(e) = item
+            && extensible.contains(&e.ident.to_string())
             && let Some(values) = unit_values(e)
         {
             open(e);

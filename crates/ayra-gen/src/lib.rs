@@ -10,6 +10,7 @@
 mod check;
 mod emit;
 mod enums;
+mod headers;
 mod load;
 mod patch;
 mod problem;

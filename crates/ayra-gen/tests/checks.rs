@@ -58,6 +58,42 @@ fn an_operation_without_the_standard_errors() {
 }
 
 #[test]
+fn errors_an_operation_cannot_return_or_does_not_list() {
+    insta::assert_snapshot!(failure("undeclared_errors.yaml"));
+}
+
+#[test]
+fn response_headers_the_server_sends_but_the_spec_omits() {
+    insta::assert_snapshot!(failure("missing_headers.yaml"));
+}
+
+#[test]
+fn an_enum_without_its_extension_policy() {
+    insta::assert_snapshot!(failure("enum_without_policy.yaml"));
+}
+
+#[test]
+fn only_enums_marked_extensible_are_opened() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let enum_body = |text: &str| {
+        let spec = ayra_gen::parse("valid.yaml", text).unwrap();
+        ayra_gen::check(&spec).unwrap();
+        let code = ayra_gen::emit(&spec, &Default::default()).unwrap().code;
+        let start = code.find("pub enum AgentStatus {").expect("AgentStatus");
+        let end = start + code[start..].find('}').unwrap();
+        code[start..end].to_string()
+    };
+    assert!(enum_body(&text).contains("Unknown("));
+    let closed = text.replace(
+        "x-ayra-extensible: true\n      enum: [active",
+        "x-ayra-extensible: false\n      enum: [active",
+    );
+    assert_ne!(closed, text);
+    assert!(!enum_body(&closed).contains("Unknown("));
+}
+
+#[test]
 fn a_ref_to_nothing() {
     insta::assert_snapshot!(failure("dangling_ref.yaml"));
 }

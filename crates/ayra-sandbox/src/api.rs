@@ -103,6 +103,16 @@ impl Ctx {
         ))
     }
 
+    /// A 202 `{data, meta}` envelope for a job, with its `Location` (`path`
+    /// under the base URL, e.g. `/reports/rpt_1`).
+    pub fn accepted(&self, path: &str, data: Value) -> ApiResult {
+        let mut reply = self.ok(202, data)?;
+        if let Ok(v) = HeaderValue::from_str(&format!("{}{path}", self.base_url)) {
+            reply.headers.push((http::header::LOCATION, v));
+        }
+        Ok(reply)
+    }
+
     /// The first value of a query parameter.
     pub fn q(&self, name: &str) -> Option<&str> {
         self.query

@@ -97,7 +97,7 @@ pub(crate) struct Conversation {
     pub contact_id: Option<String>,
     pub direction: &'static str,
     pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Null (not omitted) while there is none: the spec's one convention.
     pub outcome: Option<&'static str>,
     pub from_number: String,
     pub to_number: String,

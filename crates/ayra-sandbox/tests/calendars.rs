@@ -149,7 +149,7 @@ async fn availability_follows_working_hours_and_time_zone() {
     .await
     .assert_error(422, "invalid_timezone", Some("timezone"));
     env.get(&format!(
-        "{base}?start={}&end={}&duration_minutes=10",
+        "{base}?start={}&end={}&duration_minutes=4",
         ts(monday),
         ts(monday + Duration::days(1))
     ))

@@ -251,10 +251,16 @@ async fn exports_csv_and_ndjson() {
     assert_eq!(r.data()["status"], "queued");
     assert!(r.data()["download_url"].is_null() && r.data()["row_count"].is_null());
     let id = r.data()["id"].as_str().unwrap().to_string();
-    // 409 until it has succeeded.
+    // The 202 points to the job (absolute, as the spec's Location header says).
+    let location = r.header("location").expect("a Location on the 202");
+    assert!(
+        location.starts_with("http://") && location.ends_with(&format!("/v1/exports/{id}")),
+        "{location}"
+    );
+    // 404 until it has succeeded: the file does not exist yet.
     env.get(&format!("/exports/{id}/download"))
         .await
-        .assert_error(409, "export_not_ready", None);
+        .assert_error(404, "export_not_ready", None);
     let done = env.wait_job(&format!("/exports/{id}")).await;
     assert_eq!(done.data()["status"], "succeeded");
     let url = done.data()["download_url"].as_str().unwrap();
@@ -372,7 +378,7 @@ async fn export_errors() {
     assert!(done.data()["download_url"].is_null());
     env.get(&format!("/exports/{id}/download"))
         .await
-        .assert_error(409, "export_failed", None);
+        .assert_error(404, "export_failed", None);
     env.get("/exports/exp_nope/download").await.assert_error(
         404,
         "resource_not_found",

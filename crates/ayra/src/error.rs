@@ -1,6 +1,6 @@
 //! The one error type of the SDK, with what a caller needs to decide what to do.
 
-use crate::types::ErrorEnvelope;
+use crate::types::{ErrorCode, ErrorEnvelope};
 use reqwest::StatusCode;
 use std::fmt;
 use std::time::Duration;
@@ -189,6 +189,12 @@ impl Error {
         self.api().map(|e| e.code.as_str())
     }
 
+    /// The API error `code` as a typed [`ErrorCode`], e.g.
+    /// `ErrorCode::SlotUnavailable`; each method's docs list the codes it can return.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.api().map(ApiError::error_code)
+    }
+
     /// Whether trying the same call again later may succeed: transport
     /// failures, timeouts, 429, 500, 502, 503 and 504.
     pub fn is_retryable(&self) -> bool {
@@ -276,7 +282,7 @@ impl Error {
                 ApiError {
                     status,
                     error_type: e.type_.to_string(),
-                    code: e.code,
+                    code: e.code.to_string(),
                     message: e.message,
                     field: e.field,
                     request_id: Some(e.request_id).filter(|id| !id.is_empty()).or(header_id),
@@ -305,6 +311,12 @@ impl Error {
 }
 
 impl ApiError {
+    /// The `code` as a typed [`ErrorCode`]; a code this SDK does not know yet
+    /// is `ErrorCode::Unknown`.
+    pub fn error_code(&self) -> ErrorCode {
+        ErrorCode::from(self.code.as_str())
+    }
+
     /// Whether the body was the API's error envelope (else a page from a
     /// proxy or gateway: see [`ApiError::body_snippet`]).
     pub fn is_envelope(&self) -> bool {

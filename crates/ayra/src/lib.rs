@@ -71,6 +71,7 @@ pub use patch::Patch;
 pub use response::{Response, ResponseExt};
 pub use retry::RetryPolicy;
 pub use text::IntoOptionalString;
+pub use types::ErrorCode;
 
 /// The names most programs use: the client, the traits that add methods, and
 /// the API's types.

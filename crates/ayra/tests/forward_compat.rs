@@ -3,7 +3,7 @@
 
 mod support;
 use ayra::types::{Agent, AgentStatus};
-use support::{Reply, Server, agent, ok};
+use support::{Reply, Server, agent, error, ok};
 
 #[tokio::test]
 async fn unknown_fields_and_enum_values_decode() {
@@ -45,4 +45,27 @@ fn a_wrong_type_is_still_an_error() {
     let mut a = agent("agt_1", "active");
     a["status"] = serde_json::json!(7);
     assert!(serde_json::from_value::<Agent>(a).is_err());
+}
+
+#[tokio::test]
+async fn error_codes_are_typed_and_a_new_code_is_kept() {
+    let server = Server::start(|_, i| {
+        let code = if i == 0 {
+            "slot_unavailable"
+        } else {
+            "calendar_on_fire"
+        };
+        Reply::Json(422, error("unprocessable_entity", code, None, i))
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let call = || client.get_agent().agent_id("agt_1").send();
+    let known = call().await.unwrap_err();
+    assert_eq!(known.error_code(), Some(ayra::ErrorCode::SlotUnavailable));
+    let new = call().await.unwrap_err();
+    assert_eq!(
+        new.error_code(),
+        Some(ayra::ErrorCode::Unknown("calendar_on_fire".into()))
+    );
+    assert_eq!(new.code(), Some("calendar_on_fire"));
 }

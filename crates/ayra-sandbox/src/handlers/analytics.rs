@@ -346,8 +346,9 @@ pub(crate) fn create_report(ctx: &Ctx) -> ApiResult {
         m.insert("error".into(), Value::Null);
         m.insert("finished_at".into(), Value::Null);
     }
+    let location = format!("/reports/{id}");
     st.reports.insert(id, r);
-    ctx.ok(202, v)
+    ctx.accepted(&location, v)
 }
 
 pub(crate) fn get_report(ctx: &Ctx, id: &str) -> ApiResult {
@@ -491,8 +492,9 @@ pub(crate) fn create_export(ctx: &Ctx) -> ApiResult {
         m.insert("error".into(), Value::Null);
         m.insert("finished_at".into(), Value::Null);
     }
+    let location = format!("/exports/{id}");
     st.exports.insert(id, e);
-    ctx.ok(202, v)
+    ctx.accepted(&location, v)
 }
 
 pub(crate) fn get_export(ctx: &Ctx, id: &str) -> ApiResult {
@@ -515,14 +517,14 @@ pub(crate) fn download_export(ctx: &Ctx, id: &str) -> ApiResult {
         "succeeded" => {}
         "failed" => {
             return Err(ApiError::new(
-                409,
+                404,
                 "export_failed",
                 format!("Export '{id}' failed; request a new export."),
             ));
         }
         _ => {
             return Err(ApiError::new(
-                409,
+                404,
                 "export_not_ready",
                 format!("Export '{id}' is {status}; retry when its status is 'succeeded'."),
             ));

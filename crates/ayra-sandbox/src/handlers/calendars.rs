@@ -40,7 +40,7 @@ struct Slot {
 pub(crate) fn availability(ctx: &Ctx, id: &str) -> ApiResult {
     let start = ctx.q_datetime_req("start")?;
     let end = ctx.q_datetime_req("end")?;
-    let duration = ctx.q_int("duration_minutes", 15, 480)?.unwrap_or(30);
+    let duration = ctx.q_int("duration_minutes", 5, 480)?.unwrap_or(30);
     let tz = ctx.q_string("timezone", 1, 64)?;
     let st = lock(&ctx.state);
     let cal = find_calendar(&st, id)?;

@@ -76,7 +76,6 @@ struct Analytics<'a> {
     duration_seconds: i64,
     talk_ratio: f64,
     sentiment: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<&'static str>,
     interruptions: i64,
     words_per_minute: f64,

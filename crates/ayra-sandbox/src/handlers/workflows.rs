@@ -210,8 +210,9 @@ pub(crate) fn trigger(ctx: &Ctx, id: &str) -> ApiResult {
         m.insert("started_at".into(), Value::Null);
         m.insert("finished_at".into(), Value::Null);
     }
+    let location = format!("/workflow-executions/{xid}");
     st.executions.insert(xid, x);
-    ctx.ok(202, v)
+    ctx.accepted(&location, v)
 }
 
 pub(crate) fn list_executions(ctx: &Ctx, id: &str) -> ApiResult {
