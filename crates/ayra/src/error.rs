@@ -43,18 +43,7 @@ pub enum Error {
         call: Call,
     },
     /// A 2xx response arrived but its body did not match its schema.
-    Decode {
-        /// The HTTP status of the response, when known.
-        status: Option<StatusCode>,
-        /// The request id from the response headers.
-        request_id: Option<String>,
-        /// The first bytes of the body (at most 256, lossy UTF-8).
-        snippet: String,
-        /// What the decoder said.
-        reason: String,
-        /// What the call did.
-        call: Call,
-    },
+    Decode(Box<DecodeError>),
     /// The request could not be built (a missing or invalid parameter).
     InvalidRequest(String),
     /// The client is misconfigured (bad base URL, insecure scheme, bad key).
@@ -68,6 +57,22 @@ pub enum Error {
         /// The status it had when the deadline passed.
         last_status: String,
     },
+}
+
+/// A 2xx body that did not match its schema.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The HTTP status of the response, when known.
+    pub status: Option<StatusCode>,
+    /// The request id from the response headers.
+    pub request_id: Option<String>,
+    /// The first bytes of the body (at most 256, lossy UTF-8).
+    pub snippet: String,
+    /// What the decoder said.
+    pub reason: String,
+    /// What the call did.
+    pub call: Call,
 }
 
 /// What one call did before it failed: how many attempts it made and the
@@ -115,7 +120,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api(e) => Some(e.status),
-            Error::Decode { status, .. } => *status,
+            Error::Decode(e) => e.status,
             _ => None,
         }
     }
@@ -124,9 +129,10 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api(e) => e.request_id.as_deref(),
-            Error::Transport { request_id, .. }
-            | Error::Timeout { request_id, .. }
-            | Error::Decode { request_id, .. } => request_id.as_deref(),
+            Error::Transport { request_id, .. } | Error::Timeout { request_id, .. } => {
+                request_id.as_deref()
+            }
+            Error::Decode(e) => e.request_id.as_deref(),
             _ => None,
         }
     }
@@ -136,9 +142,8 @@ impl Error {
     pub fn call(&self) -> Option<&Call> {
         match self {
             Error::Api(e) => Some(&e.call),
-            Error::Transport { call, .. }
-            | Error::Timeout { call, .. }
-            | Error::Decode { call, .. } => Some(call),
+            Error::Transport { call, .. } | Error::Timeout { call, .. } => Some(call),
+            Error::Decode(e) => Some(&e.call),
             _ => None,
         }
     }
@@ -180,6 +185,14 @@ impl Error {
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The details of an [`Error::Decode`].
+    pub fn decode_error(&self) -> Option<&DecodeError> {
+        match self {
+            Error::Decode(e) => Some(e),
             _ => None,
         }
     }
@@ -235,13 +248,13 @@ impl Error {
         reason: impl fmt::Display,
         call: Call,
     ) -> Self {
-        Error::Decode {
+        Error::Decode(Box::new(DecodeError {
             status,
             request_id,
             snippet: snippet(body),
             reason: reason.to_string(),
             call,
-        }
+        }))
     }
 
     /// A transport error, or a timeout when that is what reqwest reports.
@@ -368,20 +381,7 @@ impl fmt::Display for Error {
                 write!(f, "timed out waiting for {waiting_for}")?;
                 context(f, request_id.as_deref(), call)
             }
-            Error::Decode {
-                status,
-                request_id,
-                snippet,
-                reason,
-                call,
-            } => {
-                write!(f, "could not decode the response")?;
-                if let Some(s) = status {
-                    write!(f, " ({})", s.as_u16())?;
-                }
-                write!(f, ": {reason}; body starts {snippet:?}")?;
-                context(f, request_id.as_deref(), call)
-            }
+            Error::Decode(e) => fmt::Display::fmt(e, f),
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::Io(e) => write!(f, "could not write the download: {e}"),
             Error::Config(m) => write!(f, "invalid configuration: {m}"),
@@ -392,6 +392,17 @@ impl fmt::Display for Error {
                 )
             }
         }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not decode the response")?;
+        if let Some(s) = self.status {
+            write!(f, " ({})", s.as_u16())?;
+        }
+        write!(f, ": {}; body starts {:?}", self.reason, self.snippet)?;
+        context(f, self.request_id.as_deref(), &self.call)
     }
 }
 
@@ -456,5 +467,14 @@ impl std::error::Error for Error {
             Error::Io(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `Result<T, Error>` is moved through every call: keep it small.
+    #[test]
+    fn the_error_stays_small() {
+        assert!(std::mem::size_of::<super::Error>() <= 96);
     }
 }

@@ -65,7 +65,7 @@ pub use client::{
     CallOptions, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Environment,
 };
 pub use download::Download;
-pub use error::{ApiError, Error, Result};
+pub use error::{ApiError, Call, DecodeError, Error, Result};
 pub use pagination::{DEFAULT_PREFETCH, ListEnvelope, ListOperation, Page, Paginate};
 pub use patch::Patch;
 pub use response::{Response, ResponseExt};

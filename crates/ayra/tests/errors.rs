@@ -72,17 +72,13 @@ async fn a_malformed_success_body_is_a_decode_error_with_request_id_and_a_bounde
         .await
         .unwrap_err();
     match &err {
-        ayra::Error::Decode {
-            request_id,
-            snippet,
-            status,
-            ..
-        } => {
-            assert_eq!(request_id.as_deref(), Some("req_test_0"));
-            assert_eq!(status.map(|s| s.as_u16()), Some(200));
+        ayra::Error::Decode(e) => {
+            assert_eq!(e.request_id.as_deref(), Some("req_test_0"));
+            assert_eq!(e.status.map(|s| s.as_u16()), Some(200));
             assert!(
-                snippet.starts_with("{\"data\"") && snippet.len() <= 256,
-                "{snippet}"
+                e.snippet.starts_with("{\"data\"") && e.snippet.len() <= 256,
+                "{}",
+                e.snippet
             );
         }
         other => panic!("expected a decode error, got {other:?}"),
