@@ -171,7 +171,15 @@ async fn a_refused_connection_is_a_transport_error() {
     let err = support::get_agent_error(&client).await;
     assert!(matches!(err, ayra::Error::Transport { .. }), "{err:?}");
     assert!(err.is_retryable());
-    assert_eq!(err.to_string().lines().count(), 1);
+    let text = err.to_string();
+    assert_eq!(text.lines().count(), 1);
+    // What failed, how often, and no fragment that dangles ("for url:").
+    assert!(text.starts_with("connection failed: "), "{text}");
+    assert!(text.ends_with("(2 attempts)"), "{text}");
+    assert!(
+        !text.contains("for url") && !text.contains("127.0.0.1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
