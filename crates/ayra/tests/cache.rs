@@ -161,11 +161,17 @@ async fn a_read_racing_a_write_is_not_cached() {
 }
 
 /// A write that failed may still have been applied: what it touches is
-/// dropped all the same.
+/// dropped all the same, including a read cached while it was in flight.
 #[tokio::test]
 async fn a_failed_write_still_drops_what_it_touches() {
     let server = Server::start(|r, i| match r.method.as_str() {
-        "POST" => Reply::Json(500, support::error("api_error", "internal_error", None, i)),
+        "POST" => Reply::Late(
+            Duration::from_millis(300),
+            Box::new(Reply::Json(
+                500,
+                support::error("api_error", "internal_error", None, i),
+            )),
+        ),
         _ => api()(r, i),
     })
     .await;
@@ -175,14 +181,15 @@ async fn a_failed_write_still_drops_what_it_touches() {
         .cache_reference_data(Duration::from_secs(60))
         .build()
         .unwrap();
+    let writer = client.clone();
+    let write = tokio::spawn(async move { writer.disable_agent().agent_id("agt_1").send().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Read while the write is in flight: cached, as far as this read knows.
     client.get_agent().agent_id("agt_1").send().await.unwrap();
-    let err = client
-        .disable_agent()
-        .agent_id("agt_1")
-        .send()
-        .await
-        .unwrap_err();
+    let err = write.await.unwrap().unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
-    client.get_agent().agent_id("agt_1").send().await.unwrap();
-    assert_eq!(server.count(), 3, "fetched again after the failed write");
+    let after = client.get_agent().agent_id("agt_1").send().await.unwrap();
+    use ayra::ResponseExt;
+    assert!(!after.is_cached(), "fetched again after the failed write");
+    assert_eq!(server.count(), 3);
 }
