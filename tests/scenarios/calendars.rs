@@ -3,7 +3,6 @@
 use ayra::chrono::{Duration, Timelike, Utc};
 use ayra::prelude::*;
 use ayra_scenarios::Harness;
-use std::num::NonZeroU64;
 
 pub async fn run(h: &Harness) {
     let c = &h.client;
@@ -48,7 +47,7 @@ pub async fn run(h: &Harness) {
     for slot in free.slots.iter().take(30) {
         let recurrence = Recurrence::builder()
             .frequency(RecurrenceFrequency::Weekly)
-            .count(Some(NonZeroU64::new(3).unwrap()));
+            .count(3);
         let attempt = c
             .create_appointment()
             .body_map(|b| {

@@ -14,6 +14,7 @@ mod headers;
 mod load;
 mod patch;
 mod problem;
+mod setters;
 
 pub use check::check;
 pub use emit::{Generated, Operation, emit};

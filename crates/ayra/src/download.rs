@@ -1,9 +1,10 @@
 //! Binary downloads (recordings, export files) written to a file or any
 //! `AsyncWrite` chunk by chunk, never held whole in memory.
 
+use crate::Response;
 use crate::error::{Error, Result};
 use futures::TryStreamExt;
-use progenitor_client::{ByteStream, ResponseValue};
+use progenitor_client::ByteStream;
 use std::path::Path;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -38,11 +39,11 @@ pub trait Download {
     ) -> impl std::future::Future<Output = Result<u64>> + Send;
 }
 
-impl Download for ResponseValue<ByteStream> {
+impl Download for Response<ByteStream> {
     async fn write_to<W: AsyncWrite + Unpin + Send>(self, out: &mut W) -> Result<u64> {
         let request_id =
             crate::response::header_str(self.headers(), "x-request-id").map(str::to_string);
-        let mut stream = self.into_inner_stream();
+        let mut stream = self.into_value().into_inner_stream();
         let mut written = 0u64;
         while let Some(chunk) = stream.try_next().await.map_err(|e| {
             let call = crate::error::Call {

@@ -178,7 +178,7 @@ async fn connect(
     let request_id =
         crate::response::header_str(response.headers(), "x-request-id").map(str::to_string);
     Ok(Connection {
-        body: response.into_inner_stream().boxed(),
+        body: response.into_value().into_inner_stream().boxed(),
         buffer: BytesMut::new(),
         id: None,
         data: String::new(),

@@ -12,10 +12,32 @@ use tokio::time::Instant;
 pub trait Job {
     /// Its current status.
     fn status(&self) -> &JobStatus;
-    /// Whether it has stopped moving: succeeded, failed, or a final status
-    /// this SDK does not know yet.
+    /// Whether it has stopped moving (see [`JobStatus::is_terminal`]).
     fn is_finished(&self) -> bool {
-        !matches!(self.status(), JobStatus::Queued | JobStatus::Running)
+        self.status().is_terminal()
+    }
+    /// Whether it finished and succeeded.
+    fn is_succeeded(&self) -> bool {
+        self.status().is_succeeded()
+    }
+}
+
+/// ```
+/// use ayra::types::JobStatus;
+/// assert!(!JobStatus::Running.is_terminal());
+/// assert!(JobStatus::Failed.is_terminal() && !JobStatus::Failed.is_succeeded());
+/// assert!(JobStatus::Succeeded.is_succeeded());
+/// ```
+impl JobStatus {
+    /// Whether the job has stopped moving: succeeded, failed, or a final
+    /// status this SDK does not know yet (anything but queued and running).
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, JobStatus::Queued | JobStatus::Running)
+    }
+
+    /// Whether the job finished and succeeded.
+    pub fn is_succeeded(&self) -> bool {
+        matches!(self, JobStatus::Succeeded)
     }
 }
 
@@ -116,7 +138,7 @@ impl Client {
                     .send()
                     .await?;
                 trace_poll(&r);
-                Ok(r.into_inner().data)
+                Ok(r.into_data())
             },
         )
         .await
@@ -127,7 +149,7 @@ impl Client {
         wait(&format!("report {report_id}"), timeout, || async {
             let r = self.get_report().report_id(report_id).send().await?;
             trace_poll(&r);
-            Ok(r.into_inner().data)
+            Ok(r.into_data())
         })
         .await
     }
@@ -137,7 +159,7 @@ impl Client {
         wait(&format!("export {export_id}"), timeout, || async {
             let r = self.get_export().export_id(export_id).send().await?;
             trace_poll(&r);
-            Ok(r.into_inner().data)
+            Ok(r.into_data())
         })
         .await
     }

@@ -25,13 +25,12 @@
 //! page (the list did not change between them), and otherwise requested
 //! again, so prefetch never loses an item to reordering.
 
+use crate::Response;
 use crate::error::Result;
 use crate::runtime::BoxFuture;
 use crate::types::{Links, ListMeta};
 use futures::stream::{self, BoxStream, FuturesOrdered, Stream, StreamExt, TryStreamExt};
-use progenitor_client::ResponseValue;
 use std::collections::{HashSet, VecDeque};
-use std::num::NonZeroU64;
 
 /// Pages requested ahead of the consumer by default.
 pub const DEFAULT_PREFETCH: usize = 4;
@@ -52,9 +51,9 @@ pub trait ListOperation<'a>: Clone + Send + Sized + 'a {
     /// The envelope it returns.
     type Page: ListEnvelope;
     /// Sets the page number.
-    fn with_page(self, page: NonZeroU64) -> Self;
+    fn with_page(self, page: u64) -> Self;
     /// Sends the request for the page set.
-    fn send_page(self) -> BoxFuture<'a, Result<ResponseValue<Self::Page>>>;
+    fn send_page(self) -> BoxFuture<'a, Result<Response<Self::Page>>>;
 }
 
 /// One page: its items and where it sits in the list.
@@ -124,14 +123,8 @@ fn pages<'a, L: ListOperation<'a>>(
     .fuse()
 }
 
-type PageFuture<'a, L> = BoxFuture<
-    'a,
-    (
-        u64,
-        bool,
-        Result<ResponseValue<<L as ListOperation<'a>>::Page>>,
-    ),
->;
+type PageFuture<'a, L> =
+    BoxFuture<'a, (u64, bool, Result<Response<<L as ListOperation<'a>>::Page>>)>;
 
 /// The state of one stream of pages.
 struct Walk<'a, L: ListOperation<'a>> {
@@ -176,7 +169,7 @@ impl<'a, L: ListOperation<'a>> Walk<'a, L> {
                 continue;
             }
             let first = self.expected.is_none();
-            let number = page.meta.page.get();
+            let number = page.meta.page;
             self.total = Some(page.meta.total);
             self.last_page_hint = page.meta.total_pages;
             self.expected = Some(number.saturating_add(1));
@@ -217,13 +210,13 @@ impl<'a, L: ListOperation<'a>> Walk<'a, L> {
             && (self.to_request == expected || self.to_request <= self.last_page_hint)
         {
             let number = self.to_request;
-            let Some(page) = NonZeroU64::new(number) else {
+            if number == 0 {
                 return;
-            };
+            }
             // Only the page right after one already read is certain to be
             // served after it.
             let speculative = number != expected;
-            let request = self.request.clone().with_page(page).send_page();
+            let request = self.request.clone().with_page(number).send_page();
             self.in_flight.push_back(Box::pin(
                 async move { (number, speculative, request.await) },
             ));

@@ -19,10 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
+pub use crate::fields::{IntoItem, IntoJsonObject, IntoList, IntoOptional};
 pub use crate::pagination::{ListEnvelope, ListOperation};
 pub use crate::patch::Patch;
 pub use crate::path::path_segment;
-pub use crate::text::IntoOptionalString;
+pub use crate::response::{Envelope, Response};
 
 /// A boxed future, as the generated list impls return.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use ayra::StatusCode;
 use ayra::chrono::{DateTime, Duration as Days, Utc};
 use ayra::prelude::*;
 use futures::TryStreamExt;
@@ -125,14 +126,13 @@ pub async fn agents(client: &Client) -> Result<(), Failure> {
         .create_agent()
         .body_map(|b| {
             b.name("Tour front desk")
-                .voice_id(voice.id.clone())
+                .voice_id(&voice.id)
                 .prompt("You answer calls for a dental clinic. Be brief and kind.")
                 .language("en-US")
         })
         .send()
         .await?
-        .into_inner()
-        .data;
+        .into_data();
     println!(
         "  created {} \"{}\" ({})",
         agent.id, agent.name, agent.status
@@ -143,8 +143,7 @@ pub async fn agents(client: &Client) -> Result<(), Failure> {
         .body_map(|b| b.first_message("Hello, this is the clinic."))
         .send()
         .await?
-        .into_inner()
-        .data;
+        .into_data();
     println!(
         "  first message set: \"{}\"",
         agent.first_message.unwrap_or_default()
@@ -156,7 +155,10 @@ pub async fn agents(client: &Client) -> Result<(), Failure> {
     let archived = client.archive_agent().agent_id(&agent.id).send().await?;
     println!("  archived: status is now {}", archived.data.status);
     match client.enable_agent().agent_id(&agent.id).send().await {
-        Err(e) => println!("  enabling it again is refused: {e}"),
+        Err(e) if e.status() == Some(StatusCode::UNPROCESSABLE_ENTITY) => {
+            println!("  enabling it again is refused: {e}")
+        }
+        Err(e) => return Err(e).step("enabling an archived agent"),
         Ok(_) => println!("  (the server re-enabled an archived agent)"),
     }
     let active = client
@@ -215,8 +217,7 @@ pub async fn conversations(client: &Client) -> Result<(), Failure> {
         .conversation_id(&conv.id)
         .send()
         .await?
-        .into_inner()
-        .data;
+        .into_data();
     println!(
         "  talk ratio {:.2}, sentiment {:.2}",
         metrics.talk_ratio, metrics.sentiment
@@ -245,35 +246,37 @@ pub async fn contacts(client: &Client) -> Result<(), Failure> {
     let key = format!("visits_{}", Utc::now().timestamp_subsec_nanos());
     client
         .create_custom_field()
-        .body_map(|b| {
-            b.key(key.clone())
-                .label("Visits")
-                .type_(CustomFieldType::Number)
-        })
+        .body_map(|b| b.key(&key).label("Visits").type_(CustomFieldType::Number))
         .send()
         .await?;
-    let mut fields = serde_json::Map::new();
-    fields.insert(key.clone(), 3.into());
-    let contact = client
-        .create_contact()
-        .body_map(|b| {
-            b.first_name("Ada")
-                .last_name("Lovelace")
-                .email("ada@example.com")
-                .custom_fields(fields)
-        })
-        .send()
-        .await?
-        .into_inner()
-        .data;
+    // Sent twice under one Idempotency-Key: the second is a replay of the
+    // first, and no second contact is created.
+    let create = || {
+        client
+            .create_contact()
+            .idempotency_key(format!("tour-{key}"))
+            .body_map(|b| {
+                b.first_name("Ada")
+                    .last_name("Lovelace")
+                    .email("ada@example.com")
+                    .custom_fields(json!({ &key: 3 }))
+            })
+    };
+    let contact = create().send().await?.into_data();
     println!(
         "  created {} {} with {key} = {}",
         contact.id, contact.first_name, contact.custom_fields[&key]
     );
+    let again = create().send().await?;
+    println!(
+        "  sent again with the same key: replayed {}, same contact {}",
+        again.is_replay(),
+        again.data.id == contact.id
+    );
     let tagged = client
         .add_contact_tags()
         .contact_id(&contact.id)
-        .body_map(|b| b.tags(vec!["vip".to_string(), "tour".to_string()]))
+        .body_map(|b| b.tags(["vip", "tour"]))
         .send()
         .await?;
     println!("  tags: {}", tagged.data.tags.join(", "));
@@ -287,12 +290,10 @@ pub async fn contacts(client: &Client) -> Result<(), Failure> {
         "  {} contacts tagged vip (streamed across pages)",
         vips.len()
     );
-    let mut wrong = serde_json::Map::new();
-    wrong.insert(key.clone(), "three".into());
     match client
         .update_contact()
         .contact_id(&contact.id)
-        .body_map(|b| b.custom_fields(wrong))
+        .body_map(|b| b.custom_fields(json!({ &key: "three" })))
         .send()
         .await
     {
@@ -341,28 +342,27 @@ pub async fn calendars(client: &Client) -> Result<(), Failure> {
     // free slots in turn until one is (the whole series books or none does).
     let mut booked = None;
     for slot in free.iter().take(20) {
-        let recurrence = Recurrence::builder()
-            .frequency(RecurrenceFrequency::Weekly)
-            .count(Some(std::num::NonZeroU64::new(4).expect("non-zero")));
         let attempt = client
             .create_appointment()
             .body_map(|b| {
-                b.calendar_id(calendar.id.clone())
+                b.calendar_id(&calendar.id)
                     .title("Check-up")
                     .start(slot.start)
-                    .duration_minutes(Some(30))
-                    .recurrence(Some(
-                        Recurrence::try_from(recurrence).expect("valid recurrence"),
-                    ))
+                    .duration_minutes(30)
+                    .recurrence(
+                        Recurrence::builder()
+                            .frequency(RecurrenceFrequency::Weekly)
+                            .count(4),
+                    )
             })
             .send()
             .await;
         match attempt {
             Ok(response) => {
-                booked = Some(response.into_inner().data);
+                booked = Some(response.into_data());
                 break;
             }
-            Err(e) if e.code() == Some("slot_unavailable") => {
+            Err(e) if e.error_code() == Some(ErrorCode::SlotUnavailable) => {
                 println!(
                     "  {} is taken in a later week, trying the next slot",
                     slot.start
@@ -394,7 +394,7 @@ pub async fn calendars(client: &Client) -> Result<(), Failure> {
             let moved = client
                 .update_appointment()
                 .appointment_id(&series.id)
-                .body_map(|b| b.start(Some(slot.start)).end(Some(slot.end)))
+                .body_map(|b| b.start(slot.start).end(slot.end))
                 .send()
                 .await
                 .step("moving the first appointment")?;
@@ -439,43 +439,37 @@ async fn free_slots(
         .send()
         .await
         .step("asking for free slots")?;
-    Ok(free.into_inner().data.slots)
+    Ok(free.into_data().slots)
 }
 
 pub async fn workflows(client: &Client) -> Result<(), Failure> {
     println!("== Workflows");
-    let step = WorkflowStep::builder()
-        .type_("send_sms")
-        .config(serde_json::Map::new());
     let workflow = client
         .create_workflow()
         .body_map(|b| {
             b.name("Follow up after a call")
                 .trigger_type(WorkflowTriggerType::Api)
-                .steps(vec![WorkflowStep::try_from(step).expect("valid step")])
+                .steps([WorkflowStep::builder().type_("send_sms").config(json!({}))])
         })
         .send()
         .await?
-        .into_inner()
-        .data;
-    let mut input = serde_json::Map::new();
-    input.insert("contact".into(), "cnt_demo".into());
+        .into_data();
     let run = client
         .trigger_workflow()
         .workflow_id(&workflow.id)
-        .body_map(|b| b.input(input))
+        .body_map(|b| b.input(json!({ "contact": "cnt_demo" })))
         .send()
         .await?
-        .into_inner()
-        .data;
+        .into_data();
     println!("  triggered {} on {}: {}", run.id, workflow.id, run.status);
     let run = client
         .wait_for_workflow_execution(&run.id, Duration::from_secs(30))
         .await?;
     println!(
-        "  it {}: result {}",
+        "  it {} (succeeded: {}): result {}",
         run.status,
-        serde_json::Value::from(run.result.unwrap_or_default())
+        run.is_succeeded(),
+        json!(run.result)
     );
     Ok(())
 }
@@ -499,8 +493,7 @@ pub async fn analytics(client: &Client) -> Result<(), Failure> {
         .granularity(Granularity::Week)
         .send()
         .await?
-        .into_inner()
-        .data;
+        .into_data();
     println!(
         "  last 30 days: {} conversations, {} completed, avg {:.0}s, {} weekly buckets",
         summary.totals.conversations,
@@ -508,16 +501,18 @@ pub async fn analytics(client: &Client) -> Result<(), Failure> {
         summary.totals.average_duration_seconds,
         summary.series.len()
     );
-    let params = ReportParameters::builder()
-        .start(end - Days::days(30))
-        .end(end);
     let report = client
         .create_report()
-        .body_map(|b| b.type_(ReportType::AgentPerformance).parameters(params))
+        .body_map(|b| {
+            b.type_(ReportType::AgentPerformance).parameters(
+                ReportParameters::builder()
+                    .start(end - Days::days(30))
+                    .end(end),
+            )
+        })
         .send()
         .await?
-        .into_inner()
-        .data;
+        .into_data();
     let report = client
         .wait_for_report(&report.id, Duration::from_secs(30))
         .await?;
@@ -530,8 +525,7 @@ pub async fn analytics(client: &Client) -> Result<(), Failure> {
         })
         .send()
         .await?
-        .into_inner()
-        .data;
+        .into_data();
     let export = client
         .wait_for_export(&export.id, Duration::from_secs(30))
         .await?;
