@@ -124,10 +124,10 @@ async fn update_workflow_sends_absent_null_values_and_empty_lists() {
             .update_workflow()
             .workflow_id("wf_1")
             .body_map(|b| b.name("W")),
-        client
-            .update_workflow()
-            .workflow_id("wf_1")
-            .body_map(|b| b.description(None).steps(Vec::<ayra::types::WorkflowStep>::new())),
+        client.update_workflow().workflow_id("wf_1").body_map(|b| {
+            b.description(None)
+                .steps(Vec::<ayra::types::WorkflowStep>::new())
+        }),
         client
             .update_workflow()
             .workflow_id("wf_1")
