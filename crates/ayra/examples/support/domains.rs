@@ -375,9 +375,9 @@ pub async fn calendars(client: &Client) -> Result<(), Failure> {
         println!("  no slot is free four weeks running");
         return Ok(());
     };
-    let series_id = series.series_id.clone().unwrap_or_default();
     println!(
-        "  booked weekly series {series_id} starting {}",
+        "  booked weekly series {} starting {}",
+        series.series_id.as_deref().unwrap_or("-"),
         series.start
     );
     // Move the first appointment to the next slot still free after it (asked
