@@ -150,7 +150,11 @@ fn check(root: &Path) -> Result<(), String> {
     let dir = root.join(SNAPSHOTS);
     remove_pending(&dir);
     let status = snapshot_tests(root, "new");
-    stale.extend(remove_pending(&dir));
+    stale.extend(
+        remove_pending(&dir)
+            .into_iter()
+            .map(|p| p.strip_prefix(root).map(Path::to_path_buf).unwrap_or(p)),
+    );
     if !stale.is_empty() {
         let list: Vec<String> = stale.iter().map(|p| format!("  {}", p.display())).collect();
         return Err(format!(
