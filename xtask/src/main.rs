@@ -11,6 +11,10 @@
 //! - `soak`: the fault soak at 20 times its CI size, in release mode.
 //! - `fuzz`: the hostile-input properties (responses, specs, sandbox
 //!   requests) with 20,000 cases each.
+//! - `build-cost [RUNS]`: a service's cold build with the packaged `ayra`
+//!   against the same program on reqwest (CPU seconds, see BENCHMARKS.md).
+
+mod build_cost;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -74,8 +78,15 @@ fn main() -> ExitCode {
             ],
             &[("AYRA_FUZZ_CASES", "20000")],
         ),
+        "build-cost" => {
+            let runs = std::env::args()
+                .nth(2)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(3);
+            build_cost::run(&root, runs)
+        }
         _ => {
-            eprintln!("usage: cargo xtask <regen|check|lint|bench|soak|fuzz>");
+            eprintln!("usage: cargo xtask <regen|check|lint|bench|soak|fuzz|build-cost [RUNS]>");
             return ExitCode::from(2);
         }
     };
