@@ -1,20 +1,28 @@
 //! `cargo xtask <task>`: the project's chores, in Rust so they run anywhere
 //! cargo does (the alias lives in `.cargo/config.toml`).
 //!
-//! - `regen`: regenerate the client and accept the new snapshot of it.
-//! - `check`: fail, naming the stale files, if the snapshot is not what the
-//!   spec generates today or the spec breaks a convention.
+//! - `regen`: regenerate the client: write `crates/ayra/src/generated.rs`
+//!   (the code the `ayra` crate compiles) and accept the new snapshot of it.
+//! - `check`: fail, naming the stale files, if the committed client or the
+//!   snapshot is not what the spec generates today, or the spec breaks a
+//!   convention.
 //! - `lint`: the spec's convention checks alone (fast).
 //! - `bench`: the SDK against raw reqwest (see BENCHMARKS.md).
 //! - `soak`: the fault soak at 20 times its CI size, in release mode.
 //! - `fuzz`: the hostile-input properties (responses, specs, sandbox
 //!   requests) with 20,000 cases each.
+//! - `build-cost [RUNS]`: a service's cold build with the packaged `ayra`
+//!   against the same program on reqwest (CPU seconds, see BENCHMARKS.md).
+
+mod build_cost;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 const SNAPSHOTS: &str = "crates/ayra-gen/tests/snapshots";
+/// The generated client, committed so that users of `ayra` compile no generator.
+const GENERATED: &str = "crates/ayra/src/generated.rs";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -70,8 +78,15 @@ fn main() -> ExitCode {
             ],
             &[("AYRA_FUZZ_CASES", "20000")],
         ),
+        "build-cost" => {
+            let runs = std::env::args()
+                .nth(2)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(3);
+            build_cost::run(&root, runs)
+        }
         _ => {
-            eprintln!("usage: cargo xtask <regen|check|lint|bench|soak|fuzz>");
+            eprintln!("usage: cargo xtask <regen|check|lint|bench|soak|fuzz|build-cost [RUNS]>");
             return ExitCode::from(2);
         }
     };
@@ -108,38 +123,58 @@ fn lint(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Regenerates and writes the snapshot (through insta, like the test does).
+/// Regenerates: writes the committed client, then the snapshot (through
+/// insta, like the test does).
 fn regen(root: &Path) -> Result<(), String> {
     let started = Instant::now();
-    let generated = ayra_gen::generate(&spec(root), &ayra_gen::Settings::default())
-        .map_err(|f| f.to_string())?;
+    let code = generate(root)?;
     println!(
-        "generated {} operations, {} lines in {:.0?} (generation only, no compilation)",
-        generated.operations.len(),
-        generated.code.lines().count(),
+        "generated {} lines in {:.0?} (generation only, no compilation)",
+        code.lines().count(),
         started.elapsed()
     );
+    let path = root.join(GENERATED);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(code.as_str()) {
+        std::fs::write(&path, &code).map_err(|e| format!("cannot write {GENERATED}: {e}"))?;
+    }
     snapshot_tests(root, "always")?;
-    println!("snapshots updated under {SNAPSHOTS}: review them with `git diff`");
+    println!(
+        "{GENERATED} and the snapshots under {SNAPSHOTS} updated: review them with `git diff`"
+    );
     Ok(())
 }
 
-/// Runs the snapshot tests without accepting anything; a mismatch leaves a
-/// `.snap.new` beside the stale snapshot, which names it.
+fn generate(root: &Path) -> Result<String, String> {
+    ayra_gen::generate(&spec(root), &ayra_gen::Settings::default())
+        .map(|generated| generated.code)
+        .map_err(|f| f.to_string())
+}
+
+/// Compares the committed client with what the spec generates, and runs the
+/// snapshot tests without accepting anything (a mismatch leaves a `.snap.new`
+/// beside the stale snapshot, which names it).
 fn check(root: &Path) -> Result<(), String> {
+    let mut stale = Vec::new();
+    if std::fs::read_to_string(root.join(GENERATED)).ok() != Some(generate(root)?) {
+        stale.push(PathBuf::from(GENERATED));
+    }
     let dir = root.join(SNAPSHOTS);
     remove_pending(&dir);
     let status = snapshot_tests(root, "new");
-    let stale = remove_pending(&dir);
+    stale.extend(
+        remove_pending(&dir)
+            .into_iter()
+            .map(|p| p.strip_prefix(root).map(Path::to_path_buf).unwrap_or(p)),
+    );
     if !stale.is_empty() {
         let list: Vec<String> = stale.iter().map(|p| format!("  {}", p.display())).collect();
         return Err(format!(
-            "these snapshots do not match what the spec generates today:\n{}\nrun `cargo xtask regen` and review the diff",
+            "these files do not match what the spec generates today:\n{}\nrun `cargo xtask regen` and review the diff",
             list.join("\n")
         ));
     }
     status?;
-    println!("snapshots match the spec");
+    println!("{GENERATED} and the snapshots match the spec");
     Ok(())
 }
 

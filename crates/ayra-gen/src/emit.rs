@@ -114,6 +114,10 @@ pub fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failur
         }
     }
     syn::visit_mut::VisitMut::visit_file_mut(&mut PathSegments(&runtime), &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(
+        &mut crate::feature_gates::SchemarsFeature::default(),
+        &mut file,
+    );
     let code = quote!(#file).to_string();
     if code.contains("client . pre (") {
         return Err(generator_failure(

@@ -5,11 +5,13 @@
 //! operation and JSON pointer it concerns), then [`emit`] the client with
 //! progenitor and rewrite its output so that enums accept values a newer API
 //! sends and every call goes through the `ayra` runtime (retry, idempotency,
-//! typed errors). It is used by `crates/ayra/build.rs` and by `cargo xtask`.
+//! typed errors). It is used by `cargo xtask regen`, which writes the result to
+//! `crates/ayra/src/generated.rs`.
 
 mod check;
 mod emit;
 mod enums;
+mod feature_gates;
 mod headers;
 mod load;
 mod patch;
@@ -39,7 +41,7 @@ impl Default for Settings {
     }
 }
 
-/// Loads, checks and generates in one step: what a `build.rs` calls.
+/// Loads, checks and generates in one step: what `cargo xtask regen` calls.
 pub fn generate(path: &Path, settings: &Settings) -> Result<Generated, Failure> {
     let spec = load(path)?;
     check(&spec)?;

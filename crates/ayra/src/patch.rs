@@ -1,6 +1,5 @@
 //! What a nullable field of a partial update (a PATCH body) holds.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A nullable field of a PATCH body: left unchanged (absent from the JSON),
@@ -79,7 +78,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
     }
 }
 
-impl<T: JsonSchema> JsonSchema for Patch<T> {
+/// With the `schemars` feature, like the generated types.
+#[cfg(feature = "schemars")]
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Patch<T> {
     fn schema_name() -> String {
         Option::<T>::schema_name()
     }
