@@ -50,7 +50,12 @@ impl Harness {
                     seen.operations.insert(op.to_string());
                 }
                 let body = x.body.as_deref().unwrap_or_default();
-                if let Err(e) = v.check(&x.method, &x.path, x.status, &x.content_type, body) {
+                let headers: Vec<(String, String)> = x
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+                    .collect();
+                if let Err(e) = v.check(&x.method, &x.path, x.status, &headers, body) {
                     seen.violations.push(e);
                 }
             })
