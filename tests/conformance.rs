@@ -1,7 +1,9 @@
 //! Checks responses against `spec/ayra.yaml`: the status is one the operation
-//! declares, the content type is one it lists, and a JSON body validates
-//! against the declared schema (OpenAPI 3.0's `nullable` mapped to JSON
-//! Schema's `null` type).
+//! declares, every header it declares `required` is sent and every declared
+//! header that is sent has a value of its schema (`Retry-After` an integer,
+//! `Location` a URL, ...), `X-Request-Id` is the body's request id, the content
+//! type is one it lists, and a JSON body validates against the declared schema
+//! (OpenAPI 3.0's `nullable` mapped to JSON Schema's `null` type).
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -80,13 +82,14 @@ impl SpecValidator {
             .min_by_key(|r| r.segments.iter().filter(|s| s.starts_with('{')).count())
     }
 
-    /// Checks one response; `Err` says what does not conform.
+    /// Checks one response; `Err` says what does not conform. `headers` are
+    /// the response's (name, value) pairs.
     pub fn check(
         &self,
         method: &str,
         path: &str,
         status: u16,
-        content_type: &str,
+        headers: &[(String, String)],
         body: &[u8],
     ) -> Result<(), String> {
         let route = self
@@ -99,40 +102,115 @@ impl SpecValidator {
             .or_else(|| op["responses"].get("default"))
             .ok_or_else(|| format!("{}: status {status} is not declared", route.id))?;
         let response = resolve(&self.raw, response);
-        let Some(content) = response["content"].as_object() else {
-            return if body.is_empty() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{} {status}: a body where the spec declares none",
-                    route.id
-                ))
-            };
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
         };
-        let media = content_type.split(';').next().unwrap_or("").trim();
-        let Some(declared) = content.get(media) else {
-            return Err(format!(
-                "{} {status}: content type {media:?} is not one of {:?}",
-                route.id,
-                content.keys().collect::<Vec<_>>()
-            ));
-        };
-        if media != "application/json" {
-            return Ok(());
-        }
-        let instance: Value = serde_json::from_slice(body)
-            .map_err(|e| format!("{} {status}: not JSON: {e}", route.id))?;
-        let validator = self.validator(&format!("{}{code}", route.pointer), &declared["schema"])?;
-        let errors: Vec<String> = validator
-            .iter_errors(&instance)
-            .take(5)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
-        if errors.is_empty() {
+        let mut problems = self.check_headers(response, &header);
+        let body_problems = self.check_body(route, &code, response, &header, body);
+        problems.extend(body_problems);
+        if problems.is_empty() {
             Ok(())
         } else {
-            Err(format!("{} {status}: {}", route.id, errors.join("; ")))
+            Err(format!("{} {status}: {}", route.id, problems.join("; ")))
         }
+    }
+
+    /// The headers the response declares: present when required, of their schema when sent.
+    fn check_headers<'h>(
+        &self,
+        response: &Value,
+        header: &dyn Fn(&str) -> Option<&'h str>,
+    ) -> Vec<String> {
+        let mut problems = Vec::new();
+        let Some(declared) = response["headers"].as_object() else {
+            return problems;
+        };
+        for (name, h) in declared {
+            let h = resolve(&self.raw, h);
+            let Some(value) = header(name) else {
+                if h["required"] == Value::Bool(true) {
+                    problems.push(format!("required header {name} is missing"));
+                }
+                continue;
+            };
+            let schema = &h["schema"];
+            let fits = match schema["type"].as_str() {
+                Some("integer") => value
+                    .parse::<i64>()
+                    .is_ok_and(|n| schema["minimum"].as_i64().is_none_or(|min| n >= min)),
+                Some("boolean") => value == "true" || value == "false",
+                _ if schema["format"] == "uri" => {
+                    (value.starts_with("https://") || value.starts_with("http://"))
+                        && !value.contains(char::is_whitespace)
+                }
+                _ => !value.is_empty(),
+            };
+            if !fits {
+                problems.push(format!("header {name}: {value:?} does not fit {schema}"));
+            }
+        }
+        problems
+    }
+
+    /// The content type and the body; `X-Request-Id` is the body's request id.
+    fn check_body<'h>(
+        &self,
+        route: &Route,
+        code: &str,
+        response: &Value,
+        header: &dyn Fn(&str) -> Option<&'h str>,
+        body: &[u8],
+    ) -> Vec<String> {
+        let Some(content) = response["content"].as_object() else {
+            return if body.is_empty() {
+                vec![]
+            } else {
+                vec!["a body where the spec declares none".to_string()]
+            };
+        };
+        let media = header("content-type")
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim();
+        let Some(declared) = content.get(media) else {
+            return vec![format!(
+                "content type {media:?} is not one of {:?}",
+                content.keys().collect::<Vec<_>>()
+            )];
+        };
+        if media != "application/json" {
+            return vec![];
+        }
+        let instance: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return vec![format!("not JSON: {e}")],
+        };
+        let mut problems = Vec::new();
+        let in_body = instance["meta"]["request_id"]
+            .as_str()
+            .or(instance["error"]["request_id"].as_str());
+        if let (Some(in_body), Some(in_header)) = (in_body, header("x-request-id"))
+            && in_body != in_header
+        {
+            problems.push(format!(
+                "X-Request-Id {in_header:?} is not the body's request id {in_body:?}"
+            ));
+        }
+        match self.validator(&format!("{}{code}", route.pointer), &declared["schema"]) {
+            Ok(validator) => problems.extend(
+                validator
+                    .iter_errors(&instance)
+                    .take(5)
+                    .map(|e| format!("{} at {}", e, e.instance_path())),
+            ),
+            Err(e) => problems.push(e),
+        }
+        problems
     }
 
     fn validator(&self, key: &str, schema: &Value) -> Result<Arc<jsonschema::Validator>, String> {
@@ -202,6 +280,26 @@ mod tests {
             "meta": {"request_id": "req_1", "timestamp": "2025-01-15T10:30:00Z"}})
     }
 
+    /// The headers every sandbox response carries, with `extra` added.
+    fn headers(content_type: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut h = vec![
+            ("x-request-id", "req_1"),
+            ("access-control-allow-origin", "*"),
+            ("access-control-expose-headers", "X-Request-Id"),
+        ];
+        if !content_type.is_empty() {
+            h.push(("content-type", content_type));
+        }
+        h.extend_from_slice(extra);
+        h.into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn json() -> Vec<(String, String)> {
+        headers("application/json", &[])
+    }
+
     #[test]
     fn the_validator_accepts_a_conforming_response_and_names_what_breaks() {
         let v = SpecValidator::load();
@@ -211,14 +309,8 @@ mod tests {
             Some("enable_agent")
         );
         let ok = agent().to_string();
-        v.check(
-            "GET",
-            "/agents/agt_1",
-            200,
-            "application/json",
-            ok.as_bytes(),
-        )
-        .unwrap();
+        v.check("GET", "/agents/agt_1", 200, &json(), ok.as_bytes())
+            .unwrap();
 
         let mut missing = agent();
         missing["data"].as_object_mut().unwrap().remove("name");
@@ -227,7 +319,7 @@ mod tests {
                 "GET",
                 "/agents/agt_1",
                 200,
-                "application/json",
+                &json(),
                 missing.to_string().as_bytes(),
             )
             .unwrap_err();
@@ -239,7 +331,7 @@ mod tests {
                 "GET",
                 "/agents/agt_1",
                 200,
-                "application/json",
+                &json(),
                 bad_time.to_string().as_bytes()
             )
             .is_err()
@@ -251,26 +343,70 @@ mod tests {
                 "GET",
                 "/agents/agt_1",
                 200,
-                "application/json",
+                &json(),
                 bad_null.to_string().as_bytes()
             )
             .is_err()
         );
         assert!(
-            v.check(
-                "GET",
-                "/agents/agt_1",
-                201,
-                "application/json",
-                ok.as_bytes()
-            )
-            .unwrap_err()
-            .contains("not declared")
+            v.check("GET", "/agents/agt_1", 201, &json(), ok.as_bytes())
+                .unwrap_err()
+                .contains("not declared")
         );
+        let html = headers("text/html", &[]);
         assert!(
-            v.check("GET", "/agents/agt_1", 200, "text/html", ok.as_bytes())
+            v.check("GET", "/agents/agt_1", 200, &html, ok.as_bytes())
                 .is_err()
         );
-        assert!(v.check("DELETE", "/agents/agt_1", 204, "", b"").is_ok());
+        assert!(
+            v.check("DELETE", "/agents/agt_1", 204, &headers("", &[]), b"")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_validator_checks_the_headers_the_spec_declares() {
+        let v = SpecValidator::load();
+        let ok = agent().to_string();
+        let check = |status, headers: &[(String, String)]| {
+            v.check("GET", "/agents/agt_1", status, headers, ok.as_bytes())
+        };
+        // X-Request-Id is required on every response, and is the body's id.
+        let mut no_id = json();
+        no_id.retain(|(k, _)| k != "x-request-id");
+        let err = check(200, &no_id).unwrap_err();
+        assert!(err.contains("X-Request-Id is missing"), "{err}");
+        let mut other_id = json();
+        other_id[0].1 = "req_2".into();
+        let err = check(200, &other_id).unwrap_err();
+        assert!(err.contains("not the body's request id"), "{err}");
+        let mut no_cors = json();
+        no_cors.retain(|(k, _)| k != "access-control-allow-origin");
+        assert!(check(200, &no_cors).is_err());
+        // Retry-After, when sent on a 429, is a whole number of seconds.
+        let limited = serde_json::json!({"error": {"type": "rate_limit_exceeded",
+            "code": "rate_limit_exceeded", "message": "slow down", "field": null, "request_id": "req_1"}})
+        .to_string();
+        let retry_after = |value: &str| {
+            let h = headers("application/json", &[("retry-after", value)]);
+            v.check("GET", "/agents/agt_1", 429, &h, limited.as_bytes())
+        };
+        retry_after("2").unwrap();
+        assert!(retry_after("soon").unwrap_err().contains("Retry-After"));
+        assert!(retry_after("-1").is_err());
+        // A 202 names the job it created in Location, an absolute URL.
+        let accepted = serde_json::json!({"data": {"id": "rpt_1", "type": "conversation_summary",
+            "status": "queued", "parameters": {"start": "2025-01-01T00:00:00Z", "end": "2025-01-02T00:00:00Z"},
+            "result": null, "error": null, "created_at": "2025-01-15T10:30:00Z",
+            "completed_at": null},
+            "meta": {"request_id": "req_1", "timestamp": "2025-01-15T10:30:00Z"}})
+        .to_string();
+        let create = |extra: &[(&str, &str)]| {
+            let h = headers("application/json", extra);
+            v.check("POST", "/reports", 202, &h, accepted.as_bytes())
+        };
+        let err = create(&[]).unwrap_err();
+        assert!(err.contains("Location is missing"), "{err}");
+        assert!(create(&[("location", "/v1/reports/rpt_1")]).is_err());
     }
 }

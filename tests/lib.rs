@@ -23,6 +23,11 @@ struct Seen {
     responses: usize,
 }
 
+/// How long the sandbox's asynchronous jobs take: long enough that none
+/// finishes by itself while a scenario runs, so a scenario sees a job
+/// unfinished for certain and finishes it with [`Harness::finish_jobs`].
+pub const JOB_DURATION: std::time::Duration = std::time::Duration::from_secs(600);
+
 fn validator() -> &'static SpecValidator {
     static VALIDATOR: OnceLock<SpecValidator> = OnceLock::new();
     VALIDATOR.get_or_init(SpecValidator::load)
@@ -36,7 +41,7 @@ impl Harness {
         let log = seen.clone();
         let sandbox = ayra_sandbox::Sandbox::builder()
             .seed_demo_data(11)
-            .job_duration(std::time::Duration::from_millis(400))
+            .job_duration(JOB_DURATION)
             .observe(move |x| {
                 let v = validator();
                 let mut seen = log.lock().unwrap();
@@ -45,7 +50,12 @@ impl Harness {
                     seen.operations.insert(op.to_string());
                 }
                 let body = x.body.as_deref().unwrap_or_default();
-                if let Err(e) = v.check(&x.method, &x.path, x.status, &x.content_type, body) {
+                let headers: Vec<(String, String)> = x
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+                    .collect();
+                if let Err(e) = v.check(&x.method, &x.path, x.status, &headers, body) {
                     seen.violations.push(e);
                 }
             })
@@ -61,6 +71,12 @@ impl Harness {
             sandbox,
             seen,
         }
+    }
+
+    /// Moves the sandbox's clock past [`JOB_DURATION`]: every job started so
+    /// far has finished (succeeded, or failed when asked to).
+    pub fn finish_jobs(&self) {
+        self.sandbox.advance(JOB_DURATION);
     }
 
     /// A client for the same sandbox with another API key.

@@ -63,6 +63,7 @@ pub async fn run(h: &Harness) {
         .await
         .unwrap();
     assert_eq!(report.status().as_u16(), 202);
+    h.finish_jobs();
     let report = c
         .wait_for_report(&report.data.id, std::time::Duration::from_secs(30))
         .await
@@ -84,10 +85,17 @@ pub async fn run(h: &Harness) {
         .into_inner()
         .data;
     // 404 until the export has succeeded (the file does not exist yet).
-    if let Err(err) = c.download_export().export_id(&export.id).send().await {
-        assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
-        assert_eq!(err.error_code(), Some(ErrorCode::ExportNotReady));
-    }
+    // The export cannot finish before the clock is moved on: no file yet.
+    let err = c
+        .download_export()
+        .export_id(&export.id)
+        .send()
+        .await
+        .err()
+        .expect("an unfinished export has no file to download");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(err.error_code(), Some(ErrorCode::ExportNotReady));
+    h.finish_jobs();
     let export = c
         .wait_for_export(&export.id, std::time::Duration::from_secs(30))
         .await

@@ -52,6 +52,7 @@ pub async fn run(h: &Harness) {
         .await
         .unwrap();
     assert_eq!(triggered.status().as_u16(), 202);
+    h.finish_jobs();
     let run = c
         .wait_for_workflow_execution(&triggered.data.id, Duration::from_secs(30))
         .await
@@ -69,6 +70,7 @@ pub async fn run(h: &Harness) {
         .send()
         .await
         .unwrap();
+    h.finish_jobs();
     let failed = c
         .wait_for_workflow_execution(&triggered.data.id, Duration::from_secs(30))
         .await
@@ -84,7 +86,7 @@ pub async fn run(h: &Harness) {
         .unwrap();
     assert_eq!(runs.meta.total, 2);
 
-    // A deadline shorter than the job is a typed error.
+    // A deadline shorter than the job (which the clock does not finish) is a typed error.
     let slow = c
         .trigger_workflow()
         .workflow_id(&workflow.id)

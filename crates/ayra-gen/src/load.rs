@@ -50,7 +50,16 @@ pub fn parse(file: &str, text: &str) -> Result<Spec, Failure> {
         return Err(Failure::invalid(file, vec![problem]));
     }
     let api: openapiv3::OpenAPI = serde_path_to_error::deserialize(&raw).map_err(|e| {
-        let pointer = pointer_of(&e.path().to_string());
+        let mut pointer = pointer_of(&e.path().to_string());
+        // A missing field is placed where it belongs, not at its parent
+        // (which for a top-level field would be the empty pointer).
+        let inner = e.inner().to_string();
+        if let Some(field) = inner
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            pointer = format!("{pointer}/{}", field.replace('~', "~0").replace('/', "~1"));
+        }
         let message = format!("not an OpenAPI 3.0 document here: {}", e.inner());
         Failure::invalid(file, vec![Problem::new(pointer, message)])
     })?;

@@ -19,6 +19,8 @@ pub struct Exchange {
     pub status: u16,
     /// The response `Content-Type` (empty when there is none).
     pub content_type: String,
+    /// The response headers, as sent.
+    pub headers: http::HeaderMap,
     /// The response body, for `application/json` responses (streams and
     /// binary files are not buffered).
     pub body: Option<Bytes>,
@@ -75,11 +77,13 @@ async fn observe(
             path,
             status,
             content_type,
+            headers: response.headers().clone(),
             body: None,
         });
         return response;
     }
     let (parts, body) = response.into_parts();
+    let headers = parts.headers.clone();
     let bytes = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => Bytes::new(),
@@ -89,6 +93,7 @@ async fn observe(
         path,
         status,
         content_type,
+        headers,
         body: Some(bytes.clone()),
     });
     let body = Full::new(bytes)
