@@ -185,6 +185,11 @@ fn calls_mode(spec: &str) {
         .unwrap();
     rt.block_on(async {
         let calls = Calls::new(&url, &agent);
+        if std::env::var_os("AYRA_BENCH_ALLOCS").is_some() {
+            let (count, bytes) = allocations(&calls, side, op, n).await;
+            println!("{count:.1} allocations ({bytes:.0} B) per call");
+            return;
+        }
         for _ in 0..n {
             calls.call(side, op).await;
         }
