@@ -125,7 +125,7 @@ pub async fn json<T: serde::de::DeserializeOwned>(
         body,
     } = done.reply
     else {
-        return Err(unexpected_stream(done.call));
+        return Err(unexpected_stream(call_of(done.attempts, &done.key)));
     };
     match serde_json::from_slice(&body) {
         Ok(value) => Ok(ResponseValue::new(value, status, headers)),
@@ -134,7 +134,7 @@ pub async fn json<T: serde::de::DeserializeOwned>(
             request_id(&headers),
             &body,
             e,
-            done.call,
+            call_of(done.attempts, &done.key),
         )),
     }
 }
@@ -154,7 +154,7 @@ pub async fn empty(
         Reply::Read {
             status, headers, ..
         } => Ok(ResponseValue::new((), status, headers)),
-        Reply::Stream(_) => Err(unexpected_stream(done.call)),
+        Reply::Stream(_) => Err(unexpected_stream(call_of(done.attempts, &done.key))),
     }
 }
 
@@ -229,7 +229,28 @@ impl Reply {
 
 struct Done {
     reply: Reply,
-    call: Call,
+    attempts: u32,
+    key: Option<Key>,
+}
+
+/// A call's idempotency key, kept to name it in errors: a generated key as
+/// its UUID (a string is made only if an error needs one), a caller's as it
+/// was sent.
+enum Key {
+    Generated(uuid::Uuid),
+    Given(HeaderValue),
+}
+
+/// What a call did, for its error.
+fn call_of(attempts: u32, key: &Option<Key>) -> Call {
+    let idempotency_key = key.as_ref().and_then(|key| match key {
+        Key::Generated(uuid) => Some(uuid.hyphenated().to_string()),
+        Key::Given(value) => value.to_str().ok().map(str::to_string),
+    });
+    Call {
+        attempts,
+        idempotency_key,
+    }
 }
 
 /// One logical call: credentials, idempotency key, the cache around the
@@ -249,12 +270,14 @@ async fn call(
         // One key per logical call: each retry sends a clone of this request.
         // A key the caller set (to resend a write) is kept.
         match headers.get(IDEMPOTENCY_KEY) {
-            Some(value) => value.to_str().ok().map(str::to_string),
+            Some(value) => Some(Key::Given(value.clone())),
             None => {
-                let key = uuid::Uuid::new_v4().hyphenated().to_string();
-                let value = HeaderValue::from_str(&key).expect("a uuid is a valid header value");
+                let uuid = uuid::Uuid::new_v4();
+                let mut text = uuid::Uuid::encode_buffer();
+                let text = uuid.hyphenated().encode_lower(&mut text);
+                let value = HeaderValue::from_str(text).expect("a uuid is a valid header value");
                 headers.insert(IDEMPOTENCY_KEY, value);
-                Some(key)
+                Some(Key::Generated(uuid))
             }
         }
     } else {
@@ -284,8 +307,11 @@ async fn call(
                 headers: hit.headers,
                 body: hit.body,
             };
-            let call = Call::default();
-            return Ok(Done { reply, call });
+            return Ok(Done {
+                reply,
+                attempts: 0,
+                key: None,
+            });
         }
         let generation = cache.generation();
         let done = with_retries(
@@ -347,7 +373,7 @@ async fn with_retries(
     op: &'static Operation,
     streaming: bool,
     limit: Option<Duration>,
-    idempotency_key: Option<String>,
+    key: Option<Key>,
 ) -> Result<Done> {
     let is_delete = request.method() == Method::DELETE;
     // Whether an earlier attempt may have been applied by the server.
@@ -361,10 +387,7 @@ async fn with_retries(
         } else {
             None
         };
-        let call = || Call {
-            attempts,
-            idempotency_key: idempotency_key.clone(),
-        };
+        let call = || call_of(attempts, &key);
         let span = tracing::debug_span!(
             "ayra.request",
             operation = op.id,
@@ -389,15 +412,21 @@ async fn with_retries(
                 }
                 span.in_scope(|| tracing::debug!(status = status.as_u16(), "response"));
                 if status.is_success() {
-                    let call = call();
-                    return Ok(Done { reply, call });
+                    return Ok(Done {
+                        reply,
+                        attempts,
+                        key,
+                    });
                 }
                 if is_delete && maybe_applied && status == StatusCode::NOT_FOUND {
                     span.in_scope(|| {
                         tracing::info!("404 on a retried DELETE: an earlier attempt deleted it")
                     });
-                    let call = call();
-                    return Ok(Done { reply, call });
+                    return Ok(Done {
+                        reply,
+                        attempts,
+                        key,
+                    });
                 }
                 let Reply::Read { headers, body, .. } = &reply else {
                     unreachable!("only a success is streamed");
