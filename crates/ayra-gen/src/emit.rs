@@ -262,7 +262,7 @@ struct PathSegments<'a>(&'a syn::Path);
 
 impl syn::visit_mut::VisitMut for PathSegments<'_> {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if !mac.path.is_ident("format") {
+        if !mac.path.is_ident("format") && !mac.path.is_ident("format_args") {
             return;
         }
         let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
@@ -365,6 +365,7 @@ fn route_sends(items: &mut [Item], runtime: &syn::Path, operations: &[Operation]
                 continue;
             };
             f.block.stmts.truncate(built + 1);
+            lean_request(&mut f.block, runtime);
             f.block
                 .stmts
                 .push(syn::Stmt::Expr(parse_quote!(Ok((client, request))), None));
@@ -394,6 +395,72 @@ fn route_sends(items: &mut [Item], runtime: &syn::Path, operations: &[Operation]
             }));
         }
         imp.items.extend(added);
+    }
+}
+
+/// Takes two per-call costs out of progenitor's request construction: the
+/// URL, `format!`ted from the base URL's text and parsed again, is the
+/// parsed base URL with its path set (`runtime::url`); the `api-version`
+/// header, which needed its own header map on every call, is set by the
+/// runtime with the credentials (the map stays, empty unless the operation
+/// has header parameters, and allocates nothing until they are set).
+fn lean_request(block: &mut syn::Block, runtime: &syn::Path) {
+    block.stmts.retain(|stmt| {
+        let syn::Stmt::Expr(expr, _) = stmt else {
+            return true;
+        };
+        !quote!(#expr)
+            .to_string()
+            .contains("from_static (\"api-version\")")
+    });
+    let appends = block.stmts.iter().any(|stmt| {
+        matches!(stmt, syn::Stmt::Expr(..)) && quote!(#stmt).to_string().contains("header_map")
+    });
+    for stmt in &mut block.stmts {
+        let syn::Stmt::Local(local) = stmt else {
+            continue;
+        };
+        let syn::Pat::Ident(name) = &mut local.pat else {
+            continue;
+        };
+        let Some(init) = &mut local.init else {
+            continue;
+        };
+        if name.ident == "header_map" {
+            let expr = &init.expr;
+            if quote!(#expr)
+                .to_string()
+                .contains("HeaderMap :: with_capacity")
+            {
+                init.expr = parse_quote!(::reqwest::header::HeaderMap::new());
+            }
+            if !appends {
+                name.mutability = None;
+            }
+        } else if name.ident == "url"
+            && let syn::Expr::Macro(mac) = &mut *init.expr
+            && mac.mac.path.is_ident("format")
+        {
+            let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+            let Ok(args) = syn::parse::Parser::parse2(parser, mac.mac.tokens.clone()) else {
+                continue;
+            };
+            let mut args = args.into_iter();
+            let (Some(syn::Expr::Lit(template)), Some(base)) = (args.next(), args.next()) else {
+                continue;
+            };
+            let syn::Lit::Str(template) = &template.lit else {
+                continue;
+            };
+            let Some(path) = template.value().strip_prefix("{}").map(str::to_string) else {
+                continue;
+            };
+            if quote!(#base).to_string() != "client . baseurl" {
+                continue;
+            }
+            let args: Vec<syn::Expr> = args.collect();
+            init.expr = parse_quote!(#runtime::url(client, format_args!(#path, #(#args),*)));
+        }
     }
 }
 

@@ -278,7 +278,10 @@ impl ClientBuilder {
                     .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
             }
         };
+        let base = reqwest::Url::parse(&base_url)
+            .map_err(|e| Error::Config(format!("base URL {base_url:?} is not a URL: {e}")))?;
         let inner = Inner {
+            base,
             auth,
             retry: self.retry.unwrap_or_default(),
             timeout: Some(self.timeout.unwrap_or(DEFAULT_TIMEOUT)),

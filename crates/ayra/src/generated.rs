@@ -12458,15 +12458,8 @@ pub mod builder {
             let per_page = per_page.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/agents", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/agents",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12569,15 +12562,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let body = body
                 .and_then(|v| types::AgentCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/agents", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/agents",));
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -12643,18 +12629,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/agents/{}", client.baseurl, crate ::runtime::path_segment("agent_id",
-                & agent_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/agents/{}", crate ::runtime::path_segment("agent_id", & agent_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12716,18 +12698,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/agents/{}", client.baseurl, crate ::runtime::path_segment("agent_id",
-                & agent_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/agents/{}", crate ::runtime::path_segment("agent_id", & agent_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12830,18 +12808,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let body = body
                 .and_then(|v| types::AgentUpdate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/agents/{}", client.baseurl, crate ::runtime::path_segment("agent_id",
-                & agent_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/agents/{}", crate ::runtime::path_segment("agent_id", & agent_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -12923,18 +12897,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, agent_id, idempotency_key } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/agents/{}/archive", client.baseurl, crate
-                ::runtime::path_segment("agent_id", & agent_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/agents/{}/archive", crate ::runtime::path_segment("agent_id", &
+                    agent_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -13015,18 +12985,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, agent_id, idempotency_key } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/agents/{}/disable", client.baseurl, crate
-                ::runtime::path_segment("agent_id", & agent_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/agents/{}/disable", crate ::runtime::path_segment("agent_id", &
+                    agent_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -13107,18 +13073,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, agent_id, idempotency_key } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/agents/{}/enable", client.baseurl, crate
-                ::runtime::path_segment("agent_id", & agent_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/agents/{}/enable", crate ::runtime::path_segment("agent_id", &
+                    agent_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -13166,15 +13128,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             Error<types::ErrorEnvelope>,
         > {
             let Self { client } = self;
-            let url = format!("{}/analytics/realtime", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/analytics/realtime",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13284,15 +13239,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let end = end.map_err(Error::InvalidRequest)?;
             let granularity = granularity.map_err(Error::InvalidRequest)?;
             let start = start.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/analytics/summary", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/analytics/summary",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13459,15 +13407,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let start_after = start_after.map_err(Error::InvalidRequest)?;
             let start_before = start_before.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/appointments", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/appointments",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13570,15 +13511,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::AppointmentCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/appointments", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/appointments",));
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -13646,19 +13580,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, appointment_id } = self;
             let appointment_id = appointment_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/appointments/{}", client.baseurl, crate
-                ::runtime::path_segment("appointment_id", & appointment_id.to_string())
-                ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/appointments/{}", crate ::runtime::path_segment("appointment_id", &
+                    appointment_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13769,19 +13698,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::AppointmentUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/appointments/{}", client.baseurl, crate
-                ::runtime::path_segment("appointment_id", & appointment_id.to_string())
-                ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/appointments/{}", crate ::runtime::path_segment("appointment_id", &
+                    appointment_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -13896,19 +13820,15 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::AppointmentCancel::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/appointments/{}/cancel", client.baseurl, crate
-                ::runtime::path_segment("appointment_id", & appointment_id.to_string())
-                ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/appointments/{}/cancel", crate
+                    ::runtime::path_segment("appointment_id", & appointment_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -13987,15 +13907,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, page, per_page } = self;
             let page = page.map_err(Error::InvalidRequest)?;
             let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/calendars", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/calendars",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14059,18 +13972,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, calendar_id } = self;
             let calendar_id = calendar_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/calendars/{}", client.baseurl, crate
-                ::runtime::path_segment("calendar_id", & calendar_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/calendars/{}", crate ::runtime::path_segment("calendar_id", &
+                    calendar_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14193,18 +14102,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let end = end.map_err(Error::InvalidRequest)?;
             let start = start.map_err(Error::InvalidRequest)?;
             let timezone = timezone.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/calendars/{}/availability", client.baseurl, crate
-                ::runtime::path_segment("calendar_id", & calendar_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/calendars/{}/availability", crate
+                    ::runtime::path_segment("calendar_id", & calendar_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14396,15 +14301,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let phone = phone.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let tag = tag.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/contacts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/contacts",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14511,15 +14409,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::ContactCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/contacts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/contacts",));
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -14585,18 +14476,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, contact_id } = self;
             let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/contacts/{}", client.baseurl, crate
-                ::runtime::path_segment("contact_id", & contact_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/contacts/{}", crate ::runtime::path_segment("contact_id", &
+                    contact_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14658,18 +14545,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, contact_id } = self;
             let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/contacts/{}", client.baseurl, crate
-                ::runtime::path_segment("contact_id", & contact_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/contacts/{}", crate ::runtime::path_segment("contact_id", &
+                    contact_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14774,18 +14657,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::ContactUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/contacts/{}", client.baseurl, crate
-                ::runtime::path_segment("contact_id", & contact_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/contacts/{}", crate ::runtime::path_segment("contact_id", &
+                    contact_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -14877,18 +14756,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let contact_id = contact_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
             let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/contacts/{}/interactions", client.baseurl, crate
-                ::runtime::path_segment("contact_id", & contact_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/contacts/{}/interactions", crate
+                    ::runtime::path_segment("contact_id", & contact_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14999,18 +14874,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::ContactTagsAdd::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/contacts/{}/tags", client.baseurl, crate
-                ::runtime::path_segment("contact_id", & contact_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/contacts/{}/tags", crate ::runtime::path_segment("contact_id", &
+                    contact_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -15091,19 +14962,15 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, contact_id, tag } = self;
             let contact_id = contact_id.map_err(Error::InvalidRequest)?;
             let tag = tag.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/contacts/{}/tags/{}", client.baseurl, crate
-                ::runtime::path_segment("contact_id", & contact_id.to_string()) ?, crate
-                ::runtime::path_segment("tag", & tag.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/contacts/{}/tags/{}", crate ::runtime::path_segment("contact_id", &
+                    contact_id.to_string()) ?, crate ::runtime::path_segment("tag", & tag
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15282,15 +15149,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let started_after = started_after.map_err(Error::InvalidRequest)?;
             let started_before = started_before.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/conversations", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/conversations",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15367,19 +15227,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, conversation_id } = self;
             let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/conversations/{}", client.baseurl, crate
-                ::runtime::path_segment("conversation_id", & conversation_id.to_string())
-                ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/conversations/{}", crate ::runtime::path_segment("conversation_id",
+                    & conversation_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15443,19 +15298,15 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, conversation_id } = self;
             let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/conversations/{}/analytics", client.baseurl, crate
-                ::runtime::path_segment("conversation_id", & conversation_id.to_string())
-                ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/conversations/{}/analytics", crate
+                    ::runtime::path_segment("conversation_id", & conversation_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15535,19 +15386,15 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, conversation_id, last_event_id } = self;
             let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
             let last_event_id = last_event_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/conversations/{}/events", client.baseurl, crate
-                ::runtime::path_segment("conversation_id", & conversation_id.to_string())
-                ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/conversations/{}/events", crate
+                    ::runtime::path_segment("conversation_id", & conversation_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = last_event_id {
                 header_map.append("Last-Event-ID", value.to_string().try_into()?);
             }
@@ -15604,19 +15451,15 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, conversation_id } = self;
             let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/conversations/{}/recording", client.baseurl, crate
-                ::runtime::path_segment("conversation_id", & conversation_id.to_string())
-                ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/conversations/{}/recording", crate
+                    ::runtime::path_segment("conversation_id", & conversation_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
             Ok((client, request))
@@ -15670,19 +15513,15 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, conversation_id } = self;
             let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/conversations/{}/transcript", client.baseurl, crate
-                ::runtime::path_segment("conversation_id", & conversation_id.to_string())
-                ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/conversations/{}/transcript", crate
+                    ::runtime::path_segment("conversation_id", & conversation_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15757,15 +15596,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, page, per_page } = self;
             let page = page.map_err(Error::InvalidRequest)?;
             let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/custom-fields", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/custom-fields",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15861,15 +15693,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::CustomFieldCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/custom-fields", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/custom-fields",));
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -15967,15 +15792,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::ExportCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/exports", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/exports",));
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -16041,18 +15859,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, export_id } = self;
             let export_id = export_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/exports/{}", client.baseurl, crate
-                ::runtime::path_segment("export_id", & export_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/exports/{}", crate ::runtime::path_segment("export_id", & export_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16114,18 +15928,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, export_id } = self;
             let export_id = export_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/exports/{}/download", client.baseurl, crate
-                ::runtime::path_segment("export_id", & export_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/exports/{}/download", crate ::runtime::path_segment("export_id", &
+                    export_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
             Ok((client, request))
@@ -16190,15 +16000,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, page, per_page } = self;
             let page = page.map_err(Error::InvalidRequest)?;
             let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/reports", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/reports",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16292,15 +16095,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::ReportCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/reports", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/reports",));
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -16366,18 +16162,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, report_id } = self;
             let report_id = report_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/reports/{}", client.baseurl, crate
-                ::runtime::path_segment("report_id", & report_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/reports/{}", crate ::runtime::path_segment("report_id", & report_id
+                    .to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16450,15 +16242,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, page, per_page } = self;
             let page = page.map_err(Error::InvalidRequest)?;
             let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/timezones", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/timezones",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16533,15 +16318,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, page, per_page } = self;
             let page = page.map_err(Error::InvalidRequest)?;
             let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/voices", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/voices",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16605,18 +16383,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, execution_id } = self;
             let execution_id = execution_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workflow-executions/{}", client.baseurl, crate
-                ::runtime::path_segment("execution_id", & execution_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/workflow-executions/{}", crate
+                    ::runtime::path_segment("execution_id", & execution_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16691,15 +16465,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let Self { client, page, per_page } = self;
             let page = page.map_err(Error::InvalidRequest)?;
             let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/workflows", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/workflows",));
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16795,15 +16562,8 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::WorkflowCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/workflows", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = crate::runtime::url(client, format_args!("/workflows",));
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -16869,18 +16629,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, workflow_id } = self;
             let workflow_id = workflow_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workflows/{}", client.baseurl, crate
-                ::runtime::path_segment("workflow_id", & workflow_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/workflows/{}", crate ::runtime::path_segment("workflow_id", &
+                    workflow_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16942,18 +16698,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
         > {
             let Self { client, workflow_id } = self;
             let workflow_id = workflow_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workflows/{}", client.baseurl, crate
-                ::runtime::path_segment("workflow_id", & workflow_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/workflows/{}", crate ::runtime::path_segment("workflow_id", &
+                    workflow_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17060,18 +16812,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::WorkflowUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workflows/{}", client.baseurl, crate
-                ::runtime::path_segment("workflow_id", & workflow_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/workflows/{}", crate ::runtime::path_segment("workflow_id", &
+                    workflow_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }
@@ -17163,18 +16911,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
             let workflow_id = workflow_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
             let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workflows/{}/executions", client.baseurl, crate
-                ::runtime::path_segment("workflow_id", & workflow_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/workflows/{}/executions", crate
+                    ::runtime::path_segment("workflow_id", & workflow_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::new();
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17287,18 +17031,14 @@ Transient failures are retried (see `ayra::RetryPolicy`); a POST or PATCH keeps 
                     types::WorkflowTrigger::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workflows/{}/trigger", client.baseurl, crate
-                ::runtime::path_segment("workflow_id", & workflow_id.to_string()) ?,
+            let url = crate::runtime::url(
+                client,
+                format_args!(
+                    "/workflows/{}/trigger", crate ::runtime::path_segment("workflow_id",
+                    & workflow_id.to_string()) ?
+                ),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::new();
             if let Some(value) = idempotency_key {
                 header_map.append("Idempotency-Key", value.to_string().try_into()?);
             }

@@ -192,6 +192,36 @@ async fn a_slow_reply_times_out_and_is_retried_then_reported() {
         .unwrap();
 }
 
+/// The call's timeout also bounds the body: a body that stops halfway is a
+/// timeout that names the response's request id, and is retried.
+#[tokio::test]
+async fn a_body_that_stalls_times_out_and_is_retried() {
+    let stall = |i| Reply::Stall(Duration::from_secs(2), 200, ok(agent("agt_1", "active"), i));
+    let server = Server::start(move |_, i| stall(i)).await;
+    let client = server
+        .client()
+        .timeout(Duration::from_millis(100))
+        .retry(support::retries(1))
+        .build()
+        .unwrap();
+    let err = support::get_agent_error(&client).await;
+    let ayra::Error::Timeout { waiting_for, .. } = &err else {
+        panic!("expected a timeout: {err:?}");
+    };
+    assert_eq!(*waiting_for, "the rest of the body");
+    assert_eq!(err.request_id(), Some("req_test_1"));
+    assert_eq!(server.count(), 2);
+
+    let server = Server::start(move |_, i| if i == 0 { stall(i) } else { get_agent_ok(i) }).await;
+    let client = server
+        .client()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    client.get_agent().agent_id("agt_1").send().await.unwrap();
+    assert_eq!(server.count(), 2);
+}
+
 /// `Retry-After` as an HTTP-date (RFC 9110): the next attempt does not come
 /// before that date.
 #[tokio::test]

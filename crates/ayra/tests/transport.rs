@@ -1,5 +1,6 @@
 //! Transport rules: credentials never follow a redirect to another host,
-//! `connect_timeout` bounds connecting, and TLS is rustls with no OpenSSL.
+//! `connect_timeout` bounds connecting, TLS is rustls with no OpenSSL, and
+//! requests go where the base URL says, with the headers the API requires.
 
 mod support;
 use support::{KEY, Reply, Server, agent, ok};
@@ -129,4 +130,64 @@ async fn connect_timeout_bounds_a_connection_that_never_completes() {
     let err = result.unwrap_err();
     assert!(matches!(err, ayra::Error::Timeout { .. }), "{err:?}");
     drop(held);
+}
+
+/// Each request goes to the operation's path under the base URL's path,
+/// whatever slash ends the base URL, with its path values encoded and its
+/// query kept, and carries the spec's `api-version` and `accept`.
+#[tokio::test]
+async fn requests_go_to_the_path_under_the_base_url_with_the_api_version() {
+    let server = Server::start(|r, i| {
+        if r.target.contains("/contacts") {
+            Reply::Json(200, list_page(i))
+        } else {
+            Reply::Json(200, ok(agent("agt_1", "active"), i))
+        }
+    })
+    .await;
+    let root = server.url.trim_end_matches("/v1").to_string();
+    for (base, stem) in [
+        (server.url.clone(), "/v1"),
+        (format!("{}/", server.url), "/v1"),
+        (root.clone(), ""),
+        (format!("{root}/"), ""),
+    ] {
+        let client = ayra::Client::builder()
+            .api_key(KEY)
+            .base_url(&base)
+            .build()
+            .unwrap();
+        client.get_agent().agent_id("a b/c").send().await.unwrap();
+        client.list_contacts().tag("vip").send().await.unwrap();
+        let recorded = server.recorded();
+        let [.., get, list] = &recorded[..] else {
+            panic!("two requests expected");
+        };
+        assert_eq!(
+            get.target,
+            format!("{stem}/agents/a%20b%2Fc"),
+            "base {base}"
+        );
+        assert_eq!(
+            list.target,
+            format!("{stem}/contacts?tag=vip"),
+            "base {base}"
+        );
+        for request in [get, list] {
+            assert_eq!(request.header("api-version"), Some("1.0.0"));
+            assert_eq!(request.header("accept"), Some("application/json"));
+        }
+    }
+}
+
+fn list_page(i: usize) -> String {
+    serde_json::json!({
+        "data": [],
+        "meta": {
+            "page": 1, "per_page": 20, "total": 0, "total_pages": 0,
+            "request_id": format!("req_test_{i}"), "timestamp": "2026-01-01T00:00:00Z"
+        },
+        "links": {"first": "/contacts?page=1", "last": "/contacts?page=1", "next": null, "prev": null}
+    })
+    .to_string()
 }

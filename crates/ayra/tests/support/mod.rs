@@ -39,6 +39,8 @@ pub enum Reply {
     Truncate(u16, String),
     /// Wait, then answer.
     Late(Duration, Box<Reply>),
+    /// Promise `len` bytes, send the first half of `body`, wait, close.
+    Stall(Duration, u16, String),
     /// These exact bytes (status line, headers, body), then close.
     Raw(Vec<u8>),
 }
@@ -159,6 +161,12 @@ where
             Reply::Truncate(status, body) => {
                 let half = &body[..body.len() / 2];
                 write(socket, status, &id, &[], half, body.len()).await?;
+                return Ok(());
+            }
+            Reply::Stall(pause, status, body) => {
+                let half = &body[..body.len() / 2];
+                write(socket, status, &id, &[], half, body.len()).await?;
+                tokio::time::sleep(pause).await;
                 return Ok(());
             }
             Reply::Drop => return Ok(()),
