@@ -239,6 +239,16 @@ async fn a_stream_resumes_after_its_last_event_id() {
     assert!(none.is_empty(), "nothing after `ended`");
     let (_, replay, _) = read_sse_after(&env, &path, Some("evt_unknown")).await;
     assert_eq!(ids(&replay), ids(&all), "an unknown id replays everything");
+    // The spec bounds the header at 64 characters.
+    let too_long = env
+        .http
+        .get(env.url(&path))
+        .header("authorization", format!("Bearer {TEST_API_KEY}"))
+        .header("last-event-id", "e".repeat(65))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_long.status(), 400);
 }
 
 #[tokio::test]

@@ -211,6 +211,13 @@ fn past_events(c: &Conversation) -> Vec<String> {
 }
 
 pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
+    let last_event_id = ctx.header("last-event-id");
+    if last_event_id.is_some_and(|v| v.is_empty() || v.chars().count() > 64) {
+        return Err(ApiError::invalid_param(
+            "Last-Event-ID",
+            "The 'Last-Event-ID' header must be 1 to 64 characters long.",
+        ));
+    }
     let (so_far, live, step) = {
         let st = lock(&ctx.state);
         let c = find(&st, id)?;
@@ -218,8 +225,7 @@ pub(crate) fn events(ctx: &Ctx, id: &str) -> ApiResult {
     };
     // A reconnecting client resumes after the last event it received; an
     // unknown id replays everything.
-    let resume_after = ctx
-        .header("last-event-id")
+    let resume_after = last_event_id
         .map(|last| format!("id: {}\n", last.trim()))
         .and_then(|prefix| so_far.iter().position(|e| e.starts_with(&prefix)))
         .map_or(0, |i| i + 1);
