@@ -285,8 +285,8 @@ async fn call(
     };
     let streaming = streaming || op.streaming;
     let limit = inner.timeout;
-    let Some(cache) = inner.cache.as_deref() else {
-        return with_retries(
+    let send = |request| {
+        with_retries(
             client.client(),
             &inner.retry,
             request,
@@ -295,73 +295,47 @@ async fn call(
             limit,
             key,
         )
-        .await;
     };
-    let is_read = request.method() == Method::GET;
+    let Some(cache) = inner.cache.as_deref() else {
+        return send(request).await;
+    };
     let url = request.url().clone();
-    if is_read && op.cacheable {
-        if let Some(hit) = cache.get(url.as_str()) {
-            tracing::debug!(operation = op.id, "served from cache");
-            let reply = Reply::Read {
-                status: hit.status,
-                headers: hit.headers,
-                body: hit.body,
-            };
-            return Ok(Done {
-                reply,
-                attempts: 0,
-                key: None,
-            });
-        }
-        let generation = cache.generation();
-        let done = with_retries(
-            client.client(),
-            &inner.retry,
-            request,
-            op,
-            streaming,
-            limit,
-            key,
-        )
-        .await?;
-        if let Reply::Read {
-            status: StatusCode::OK,
-            headers,
-            body,
-        } = &done.reply
-        {
-            cache.put(url.to_string(), generation, headers, body.clone());
-        }
-        return Ok(done);
-    }
-    if !is_read {
+    if request.method() != Method::GET {
         // Before and after, whatever the outcome: a write that failed may
         // still have been applied, and a read racing it must not store what
         // it saw before the write.
         cache.invalidate(&url);
-        let outcome = with_retries(
-            client.client(),
-            &inner.retry,
-            request,
-            op,
-            streaming,
-            limit,
-            key,
-        )
-        .await;
+        let outcome = send(request).await;
         cache.invalidate(&url);
         return outcome;
     }
-    with_retries(
-        client.client(),
-        &inner.retry,
-        request,
-        op,
-        streaming,
-        limit,
-        key,
-    )
-    .await
+    if !op.cacheable {
+        return send(request).await;
+    }
+    if let Some(hit) = cache.get(url.as_str()) {
+        tracing::debug!(operation = op.id, "served from cache");
+        let reply = Reply::Read {
+            status: hit.status,
+            headers: hit.headers,
+            body: hit.body,
+        };
+        return Ok(Done {
+            reply,
+            attempts: 0,
+            key: None,
+        });
+    }
+    let generation = cache.generation();
+    let done = send(request).await?;
+    if let Reply::Read {
+        status: StatusCode::OK,
+        headers,
+        body,
+    } = &done.reply
+    {
+        cache.put(url.to_string(), generation, headers, body.clone());
+    }
+    Ok(done)
 }
 
 /// Sends `request`, and again after a backoff while the outcome is transient

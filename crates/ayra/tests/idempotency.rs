@@ -102,29 +102,45 @@ async fn a_retried_create_whose_response_was_lost_is_applied_once() {
     assert_eq!(created.data.first_name, "Once");
 }
 
-/// Every attempt of a create was applied by the sandbox and its response
-/// lost: the error carries the key, and resending under it returns the
-/// contact created by the first attempt instead of a second one.
-#[tokio::test]
-async fn a_failed_write_is_resent_under_its_key_without_a_duplicate() {
+/// A client of `sandbox` whose requests ask it to apply, then drop the
+/// response of, the first `times` requests with one key (or, without a key,
+/// to one method and path); retried twice.
+fn dropping_client(sandbox: &ayra_sandbox::Sandbox, times: &'static str) -> ayra::Client {
     use reqwest::header::{HeaderMap, HeaderValue};
-    let sandbox = ayra_sandbox::Sandbox::start().await;
-    // The sandbox drops the response of the first 3 requests with one key,
-    // after applying them.
     let mut faults = HeaderMap::new();
     faults.insert("x-sandbox-fault", HeaderValue::from_static("drop"));
-    faults.insert("x-sandbox-fault-times", HeaderValue::from_static("3"));
+    faults.insert("x-sandbox-fault-times", HeaderValue::from_static(times));
     let http = reqwest::Client::builder()
         .default_headers(faults)
         .build()
         .unwrap();
-    let client = ayra::Client::builder()
+    ayra::Client::builder()
         .api_key(sandbox.api_key())
         .base_url(sandbox.base_url())
         .http_client(http)
         .retry(support::retries(2))
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// A client of `sandbox` without faults.
+fn plain_client(sandbox: &ayra_sandbox::Sandbox) -> ayra::Client {
+    ayra::Client::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap()
+}
+
+/// Every attempt of a create was applied by the sandbox and its response
+/// lost: the error carries the key, and resending under it returns the
+/// contact created by the first attempt instead of a second one.
+#[tokio::test]
+async fn a_failed_write_is_resent_under_its_key_without_a_duplicate() {
+    let sandbox = ayra_sandbox::Sandbox::start().await;
+    // The sandbox drops the response of the first 3 requests with one key,
+    // after applying them.
+    let client = dropping_client(&sandbox, "3");
     let create = |key: Option<&str>| {
         let call = client
             .create_contact()
@@ -143,11 +159,7 @@ async fn a_failed_write_is_resent_under_its_key_without_a_duplicate() {
     let first = create(Some(key)).send().await.unwrap();
     let again = create(Some(key)).send().await.unwrap();
     assert_eq!(first.data.id, again.data.id);
-    let plain = ayra::Client::builder()
-        .api_key(sandbox.api_key())
-        .base_url(sandbox.base_url())
-        .build()
-        .unwrap();
+    let plain = plain_client(&sandbox);
     let named: Vec<_> = plain
         .list_contacts()
         .q("Resent")
@@ -166,13 +178,8 @@ async fn a_failed_write_is_resent_under_its_key_without_a_duplicate() {
 /// Through the sandbox: a DELETE applied, its response dropped, retried.
 #[tokio::test]
 async fn a_delete_whose_response_was_lost_succeeds() {
-    use reqwest::header::{HeaderMap, HeaderValue};
     let sandbox = ayra_sandbox::Sandbox::start().await;
-    let plain = ayra::Client::builder()
-        .api_key(sandbox.api_key())
-        .base_url(sandbox.base_url())
-        .build()
-        .unwrap();
+    let plain = plain_client(&sandbox);
     let contact = plain
         .create_contact()
         .body_map(|b| b.first_name("Gone").phone("+33600000043"))
@@ -181,20 +188,7 @@ async fn a_delete_whose_response_was_lost_succeeds() {
         .unwrap()
         .into_inner()
         .data;
-    let mut faults = HeaderMap::new();
-    faults.insert("x-sandbox-fault", HeaderValue::from_static("drop"));
-    faults.insert("x-sandbox-fault-times", HeaderValue::from_static("1"));
-    let http = reqwest::Client::builder()
-        .default_headers(faults)
-        .build()
-        .unwrap();
-    let client = ayra::Client::builder()
-        .api_key(sandbox.api_key())
-        .base_url(sandbox.base_url())
-        .http_client(http)
-        .retry(support::retries(2))
-        .build()
-        .unwrap();
+    let client = dropping_client(&sandbox, "1");
     client
         .delete_contact()
         .contact_id(&contact.id)
