@@ -406,8 +406,8 @@ async fn run(scale: usize) {
     pagination(scale).await;
 }
 
-/// 5. The client of another account (`for_account`) against a new client
-/// from the builder (its own pool and TLS set-up): wall time and
+/// Section 5: the client of another account (`for_account`) against a new
+/// client from the builder (its own pool and TLS set-up), wall time and
 /// allocations per client made, in the same run. No network.
 async fn account_clients(scale: usize) {
     let root = sdk("http://127.0.0.1:9/v1", None);

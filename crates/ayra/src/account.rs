@@ -58,6 +58,11 @@ impl Account {
         &self.label
     }
 
+    /// The label as errors keep it (a clone of a pointer, no copy).
+    pub(crate) fn shared_label(&self) -> Arc<str> {
+        self.label.clone()
+    }
+
     pub(crate) fn id(&self) -> u64 {
         self.id
     }

@@ -86,7 +86,7 @@ pub struct Call {
     pub idempotency_key: Option<String>,
     /// The label of the account the call was made for
     /// ([`crate::Client::account_label`]); never the key.
-    pub account: Option<String>,
+    pub account: Option<std::sync::Arc<str>>,
 }
 
 /// A non-2xx response: the API's error envelope when the body was one, with

@@ -259,7 +259,7 @@ fn call_of(attempts: u32, key: &Option<Key>, account: &crate::account::Account) 
     Call {
         attempts,
         idempotency_key,
-        account: Some(account.label().to_string()),
+        account: Some(account.shared_label()),
     }
 }
 

@@ -168,16 +168,27 @@ impl Write for Captured {
     }
 }
 
+/// Every test's traces, in one process-wide subscriber: a per-thread one
+/// (`set_default`) races the other tests' threads over the callsites'
+/// cached interest and may miss a span.
+fn traces() -> &'static Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+}
+
 #[tokio::test]
 async fn errors_traces_and_debug_name_the_account_never_its_key() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = traces();
 
     let server = Server::start(per_account).await;
     let root = server.client().build().unwrap();
