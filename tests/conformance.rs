@@ -275,7 +275,7 @@ mod tests {
         serde_json::json!({"data": {
             "id": "agt_1", "name": "A", "description": null, "status": "active", "voice_id": "voice_ava",
             "language": "en-US", "prompt": "p", "first_message": null, "phone_number": null,
-            "timezone": "Europe/Paris", "max_call_duration_seconds": 600,
+            "timezone": "Europe/Paris", "max_call_duration_seconds": 600, "metadata": {},
             "created_at": "2025-01-15T10:30:00Z", "updated_at": "2025-01-15T10:30:00Z"},
             "meta": {"request_id": "req_1", "timestamp": "2025-01-15T10:30:00Z"}})
     }

@@ -19,8 +19,14 @@ use syn::{ImplItem, Item, parse_quote};
 /// adds what the new setters need: the conversion of each nested builder
 /// into its type, and `Envelope` for the response bodies with a `data` field.
 pub(crate) fn rewrite(types: &mut Vec<Item>, runtime: &syn::Path) {
+    // The structs with a builder (a newtype such as `Metadata` has none).
     let structs: BTreeSet<String> = types
         .iter()
+        .filter_map(|item| match item {
+            Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
+            _ => None,
+        })
+        .flat_map(|(_, items)| items)
         .filter_map(|item| match item {
             Item::Struct(s) => Some(s.ident.to_string()),
             _ => None,

@@ -314,6 +314,7 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
                 }
                 .into(),
                 max_call_duration_seconds: 1200,
+                metadata: Default::default(),
                 created_at: created,
                 updated_at: created,
                 seq,
@@ -663,6 +664,7 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
                 status: "active".into(),
                 trigger_type: trigger.into(),
                 steps: steps.as_array().cloned().unwrap_or_default(),
+                metadata: Default::default(),
                 created_at: created,
                 updated_at: created,
                 seq,

@@ -40,6 +40,7 @@ pub(crate) struct Agent {
     pub phone_number: Option<String>,
     pub timezone: String,
     pub max_call_duration_seconds: i64,
+    pub metadata: Map<String, Value>,
     #[serde(serialize_with = "ser_ts")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "ser_ts")]
@@ -361,6 +362,7 @@ pub(crate) struct Workflow {
     pub status: String,
     pub trigger_type: String,
     pub steps: Vec<Value>,
+    pub metadata: Map<String, Value>,
     #[serde(serialize_with = "ser_ts")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "ser_ts")]

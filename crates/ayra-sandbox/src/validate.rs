@@ -361,6 +361,57 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// An optional `metadata` object (the spec's `Metadata`): `None` absent,
+    /// `Some(None)` null (allowed only when `nullable`). A value that is not
+    /// a string is a 400; past the limits (50 keys of 1..=40 characters,
+    /// values of at most 500) a 422 `invalid_metadata`.
+    pub fn metadata(
+        &self,
+        k: &str,
+        nullable: bool,
+    ) -> Result<Option<Option<Map<String, Value>>>, ApiError> {
+        let map = match self.map.get(k) {
+            None => return Ok(None),
+            Some(Value::Null) if nullable => return Ok(Some(None)),
+            Some(Value::Object(map)) => map,
+            Some(other) => return Err(self.wrong(k, "an object of strings", other)),
+        };
+        let p = self.path(k);
+        let invalid =
+            |message: String| ApiError::unprocessable("invalid_metadata", Some(&p), message);
+        if map.len() > 50 {
+            return Err(invalid(format!(
+                "The '{p}' field holds at most 50 keys (got {}).",
+                map.len()
+            )));
+        }
+        for (key, value) in map {
+            let Value::String(value) = value else {
+                let ip = format!("{p}.{key}");
+                return Err(ApiError::invalid_field(
+                    &ip,
+                    format!(
+                        "The '{ip}' value must be a string, not {}.",
+                        type_name(value)
+                    ),
+                ));
+            };
+            let n = key.chars().count();
+            if !(1..=40).contains(&n) {
+                return Err(invalid(format!(
+                    "The keys of '{p}' must be 1 to 40 characters long (got {n})."
+                )));
+            }
+            let n = value.chars().count();
+            if n > 500 {
+                return Err(invalid(format!(
+                    "The values of '{p}' must be at most 500 characters long ('{key}' has {n})."
+                )));
+            }
+        }
+        Ok(Some(Some(map.clone())))
+    }
+
     /// An optional array with a bound on its length; `what` names the
     /// expected type in the error.
     fn array_opt(

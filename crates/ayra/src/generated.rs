@@ -25,6 +25,8 @@ pub mod types {
         pub language: ::std::string::String,
         ///Calls are ended after this many seconds (60..=7200).
         pub max_call_duration_seconds: i64,
+        ///The caller's key-value pairs, as last written; `{}` when none.
+        pub metadata: Metadata,
         ///Display name of the agent.
         pub name: ::std::string::String,
         ///E.164 phone number the agent answers and calls from; null when the agent has no number. Unique across agents.
@@ -62,6 +64,9 @@ pub mod types {
         ///Calls are ended after this many seconds (60..=7200). Defaults to 1800.
         #[serde(default = "defaults::default_u64::<i64, 1800>")]
         pub max_call_duration_seconds: i64,
+        ///Key-value pairs of the caller's own (e.g. an id in another system, a managed-by marker); `{}` when omitted. Beyond the limits of `Metadata`, a 422 `invalid_metadata`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<Metadata>,
         ///Display name of the agent.
         pub name: ::std::string::String,
         ///E.164 phone number the agent answers and calls from; null when the agent has no number. Unique across agents. A number already used by another agent is a 422 `phone_number_in_use`.
@@ -141,6 +146,11 @@ pub mod types {
         ///Calls are ended after this many seconds (60..=7200).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_call_duration_seconds: ::std::option::Option<i64>,
+        ///Replaces the whole metadata object (keys not sent are removed); null clears it. The limits of `Metadata` apply (a 422 `invalid_metadata` beyond them).
+        #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_unchanged")]
+        pub metadata: crate::runtime::Patch<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >,
         ///Display name of the agent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -968,6 +978,8 @@ pub mod types {
         WorkflowPaused,
         #[cfg_attr(feature = "schemars", serde(rename = "invalid_filter"))]
         InvalidFilter,
+        #[cfg_attr(feature = "schemars", serde(rename = "invalid_metadata"))]
+        InvalidMetadata,
         #[cfg_attr(feature = "schemars", serde(rename = "rate_limit_exceeded"))]
         RateLimitExceeded,
         #[cfg_attr(feature = "schemars", serde(rename = "internal_error"))]
@@ -1271,6 +1283,42 @@ pub mod types {
     impl Meta {
         pub fn builder() -> builder::Meta {
             Default::default()
+        }
+    }
+    ///String values set by the caller under keys of their choice, returned as written: at most 50 keys of 1 to 40 characters, values of at most 500 characters (otherwise a 422 `invalid_metadata`). Tools use it to mark the resources they manage.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[serde(transparent)]
+    pub struct Metadata(
+        pub ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+    );
+    impl ::std::ops::Deref for Metadata {
+        type Target = ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >;
+        fn deref(
+            &self,
+        ) -> &::std::collections::HashMap<::std::string::String, ::std::string::String> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Metadata>
+    for ::std::collections::HashMap<::std::string::String, ::std::string::String> {
+        fn from(value: Metadata) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+    > for Metadata {
+        fn from(
+            value: ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        ) -> Self {
+            Self(value)
         }
     }
     ///Live metrics of the account.
@@ -1637,6 +1685,8 @@ pub mod types {
         pub description: ::std::option::Option<::std::string::String>,
         ///Unique identifier of the workflow.
         pub id: ::std::string::String,
+        ///The caller's key-value pairs, as last written; `{}` when none.
+        pub metadata: Metadata,
         ///Display name of the workflow.
         pub name: ::std::string::String,
         ///Whether the workflow runs.
@@ -1660,6 +1710,9 @@ pub mod types {
         ///Free-text description; null when not set.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
+        ///Key-value pairs of the caller's own; `{}` when omitted. Beyond the limits of `Metadata`, a 422 `invalid_metadata`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<Metadata>,
         ///Display name of the workflow.
         pub name: ::std::string::String,
         ///Whether the workflow runs; `active` when omitted.
@@ -1835,6 +1888,11 @@ pub mod types {
         ///Free-text description; null when not set. Send null to clear it.
         #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_unchanged")]
         pub description: crate::runtime::Patch<::std::string::String>,
+        ///Replaces the whole metadata object (keys not sent are removed); null clears it. The limits of `Metadata` apply (a 422 `invalid_metadata` beyond them).
+        #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_unchanged")]
+        pub metadata: crate::runtime::Patch<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >,
         ///Display name of the workflow.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -1891,6 +1949,7 @@ pub mod types {
                 ::std::string::String,
             >,
             max_call_duration_seconds: ::std::result::Result<i64, ::std::string::String>,
+            metadata: ::std::result::Result<super::Metadata, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             phone_number: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -1924,6 +1983,7 @@ pub mod types {
                     max_call_duration_seconds: Err(
                         "no value supplied for max_call_duration_seconds".to_string(),
                     ),
+                    metadata: Err("no value supplied for metadata".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     phone_number: Err("no value supplied for phone_number".to_string()),
                     prompt: Err("no value supplied for prompt".to_string()),
@@ -1996,6 +2056,18 @@ pub mod types {
                         format!(
                             "error converting supplied value for max_call_duration_seconds: {e}"
                         )
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Metadata>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
                     });
                 self
             }
@@ -2092,6 +2164,7 @@ pub mod types {
                     id: value.id?,
                     language: value.language?,
                     max_call_duration_seconds: value.max_call_duration_seconds?,
+                    metadata: value.metadata?,
                     name: value.name?,
                     phone_number: value.phone_number?,
                     prompt: value.prompt?,
@@ -2111,6 +2184,7 @@ pub mod types {
                     id: Ok(value.id),
                     language: Ok(value.language),
                     max_call_duration_seconds: Ok(value.max_call_duration_seconds),
+                    metadata: Ok(value.metadata),
                     name: Ok(value.name),
                     phone_number: Ok(value.phone_number),
                     prompt: Ok(value.prompt),
@@ -2136,6 +2210,10 @@ pub mod types {
                 ::std::string::String,
             >,
             max_call_duration_seconds: ::std::result::Result<i64, ::std::string::String>,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::Metadata>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             phone_number: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2160,6 +2238,7 @@ pub mod types {
                     max_call_duration_seconds: Ok(
                         super::defaults::default_u64::<i64, 1800>(),
                     ),
+                    metadata: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     phone_number: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
@@ -2209,6 +2288,14 @@ pub mod types {
                             "error converting supplied value for max_call_duration_seconds: {e}"
                         )
                     });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: crate::runtime::IntoOptional<super::Metadata>,
+            {
+                self.metadata = crate::runtime::IntoOptional::into_optional(value)
+                    .map_err(|e| format!("invalid value for metadata: {e}"));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -2278,6 +2365,7 @@ pub mod types {
                     first_message: value.first_message?,
                     language: value.language?,
                     max_call_duration_seconds: value.max_call_duration_seconds?,
+                    metadata: value.metadata?,
                     name: value.name?,
                     phone_number: value.phone_number?,
                     prompt: value.prompt?,
@@ -2293,6 +2381,7 @@ pub mod types {
                     first_message: Ok(value.first_message),
                     language: Ok(value.language),
                     max_call_duration_seconds: Ok(value.max_call_duration_seconds),
+                    metadata: Ok(value.metadata),
                     name: Ok(value.name),
                     phone_number: Ok(value.phone_number),
                     prompt: Ok(value.prompt),
@@ -2450,6 +2539,15 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            metadata: ::std::result::Result<
+                crate::runtime::Patch<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2478,6 +2576,7 @@ pub mod types {
                     first_message: Ok(Default::default()),
                     language: Ok(Default::default()),
                     max_call_duration_seconds: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
                     name: Ok(Default::default()),
                     phone_number: Ok(Default::default()),
                     prompt: Ok(Default::default()),
@@ -2525,6 +2624,21 @@ pub mod types {
                     .map_err(|e| {
                         format!("invalid value for max_call_duration_seconds: {e}")
                     });
+                self
+            }
+            ///Sets the field; `None` clears it (sends `null`). Not calling this leaves it unchanged.
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: crate::runtime::IntoOptional<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+            {
+                self.metadata = (crate::runtime::IntoOptional::into_optional(value)
+                    .map_err(|e| format!("invalid value for metadata: {e}")))
+                    .map(crate::runtime::Patch::from);
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -2580,6 +2694,7 @@ pub mod types {
                     first_message: value.first_message?,
                     language: value.language?,
                     max_call_duration_seconds: value.max_call_duration_seconds?,
+                    metadata: value.metadata?,
                     name: value.name?,
                     phone_number: value.phone_number?,
                     prompt: value.prompt?,
@@ -2595,6 +2710,7 @@ pub mod types {
                     first_message: Ok(value.first_message),
                     language: Ok(value.language),
                     max_call_duration_seconds: Ok(value.max_call_duration_seconds),
+                    metadata: Ok(value.metadata),
                     name: Ok(value.name),
                     phone_number: Ok(value.phone_number),
                     prompt: Ok(value.prompt),
@@ -8100,6 +8216,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            metadata: ::std::result::Result<super::Metadata, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             status: ::std::result::Result<super::WorkflowStatus, ::std::string::String>,
             steps: ::std::result::Result<
@@ -8121,6 +8238,7 @@ pub mod types {
                     created_at: Err("no value supplied for created_at".to_string()),
                     description: Err("no value supplied for description".to_string()),
                     id: Err("no value supplied for id".to_string()),
+                    metadata: Err("no value supplied for metadata".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     status: Err("no value supplied for status".to_string()),
                     steps: Err("no value supplied for steps".to_string()),
@@ -8158,6 +8276,18 @@ pub mod types {
                 self.id = value
                     .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Metadata>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -8226,6 +8356,7 @@ pub mod types {
                     created_at: value.created_at?,
                     description: value.description?,
                     id: value.id?,
+                    metadata: value.metadata?,
                     name: value.name?,
                     status: value.status?,
                     steps: value.steps?,
@@ -8240,6 +8371,7 @@ pub mod types {
                     created_at: Ok(value.created_at),
                     description: Ok(value.description),
                     id: Ok(value.id),
+                    metadata: Ok(value.metadata),
                     name: Ok(value.name),
                     status: Ok(value.status),
                     steps: Ok(value.steps),
@@ -8252,6 +8384,10 @@ pub mod types {
         pub struct WorkflowCreate {
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::Metadata>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -8272,6 +8408,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     description: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     status: Ok(Default::default()),
                     steps: Err("no value supplied for steps".to_string()),
@@ -8286,6 +8423,14 @@ pub mod types {
             {
                 self.description = crate::runtime::IntoOptional::into_optional(value)
                     .map_err(|e| format!("invalid value for description: {e}"));
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: crate::runtime::IntoOptional<super::Metadata>,
+            {
+                self.metadata = crate::runtime::IntoOptional::into_optional(value)
+                    .map_err(|e| format!("invalid value for metadata: {e}"));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -8336,6 +8481,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     description: value.description?,
+                    metadata: value.metadata?,
                     name: value.name?,
                     status: value.status?,
                     steps: value.steps?,
@@ -8347,6 +8493,7 @@ pub mod types {
             fn from(value: super::WorkflowCreate) -> Self {
                 Self {
                     description: Ok(value.description),
+                    metadata: Ok(value.metadata),
                     name: Ok(value.name),
                     status: Ok(value.status),
                     steps: Ok(value.steps),
@@ -8897,6 +9044,15 @@ pub mod types {
                 crate::runtime::Patch<::std::string::String>,
                 ::std::string::String,
             >,
+            metadata: ::std::result::Result<
+                crate::runtime::Patch<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -8918,6 +9074,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     description: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
                     name: Ok(Default::default()),
                     status: Ok(Default::default()),
                     steps: Ok(Default::default()),
@@ -8933,6 +9090,21 @@ pub mod types {
             {
                 self.description = (crate::runtime::IntoOptional::into_optional(value)
                     .map_err(|e| format!("invalid value for description: {e}")))
+                    .map(crate::runtime::Patch::from);
+                self
+            }
+            ///Sets the field; `None` clears it (sends `null`). Not calling this leaves it unchanged.
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: crate::runtime::IntoOptional<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+            {
+                self.metadata = (crate::runtime::IntoOptional::into_optional(value)
+                    .map_err(|e| format!("invalid value for metadata: {e}")))
                     .map(crate::runtime::Patch::from);
                 self
             }
@@ -8978,6 +9150,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     description: value.description?,
+                    metadata: value.metadata?,
                     name: value.name?,
                     status: value.status?,
                     steps: value.steps?,
@@ -8989,6 +9162,7 @@ pub mod types {
             fn from(value: super::WorkflowUpdate) -> Self {
                 Self {
                     description: Ok(value.description),
+                    metadata: Ok(value.metadata),
                     name: Ok(value.name),
                     status: Ok(value.status),
                     steps: Ok(value.steps),
@@ -10004,6 +10178,7 @@ pub mod types {
                 Self::AppointmentNotScheduled => "appointment_not_scheduled",
                 Self::WorkflowPaused => "workflow_paused",
                 Self::InvalidFilter => "invalid_filter",
+                Self::InvalidMetadata => "invalid_metadata",
                 Self::RateLimitExceeded => "rate_limit_exceeded",
                 Self::InternalError => "internal_error",
                 Self::ServiceUnavailable => "service_unavailable",
@@ -10049,6 +10224,7 @@ pub mod types {
                 "appointment_not_scheduled" => Self::AppointmentNotScheduled,
                 "workflow_paused" => Self::WorkflowPaused,
                 "invalid_filter" => Self::InvalidFilter,
+                "invalid_metadata" => Self::InvalidMetadata,
                 "rate_limit_exceeded" => Self::RateLimitExceeded,
                 "internal_error" => Self::InternalError,
                 "service_unavailable" => Self::ServiceUnavailable,
@@ -10090,6 +10266,7 @@ pub mod types {
                 "appointment_not_scheduled" => Self::AppointmentNotScheduled,
                 "workflow_paused" => Self::WorkflowPaused,
                 "invalid_filter" => Self::InvalidFilter,
+                "invalid_metadata" => Self::InvalidMetadata,
                 "rate_limit_exceeded" => Self::RateLimitExceeded,
                 "internal_error" => Self::InternalError,
                 "service_unavailable" => Self::ServiceUnavailable,
@@ -11096,7 +11273,7 @@ offending field or parameter, or is null; `message` is for humans and may change
 | 403 | `permission_error` | `insufficient_permissions` |
 | 404 | `not_found` | `resource_not_found`, `route_not_found`, `recording_not_available`, `export_not_ready`, `export_failed` |
 | 405 | `invalid_request` | `method_not_allowed` (with an `Allow` header listing the path's methods) |
-| 422 | `unprocessable_entity` | `idempotency_key_reused`, `agent_archived`, `phone_number_in_use`, `invalid_reference`, `invalid_timezone`, `conversation_not_ended`, `missing_contact_method`, `invalid_custom_field`, `too_many_tags`, `custom_field_exists`, `slot_unavailable`, `invalid_time_range`, `invalid_recurrence`, `appointment_not_scheduled`, `workflow_paused`, `invalid_filter` |
+| 422 | `unprocessable_entity` | `idempotency_key_reused`, `agent_archived`, `phone_number_in_use`, `invalid_reference`, `invalid_timezone`, `conversation_not_ended`, `missing_contact_method`, `invalid_custom_field`, `too_many_tags`, `custom_field_exists`, `slot_unavailable`, `invalid_time_range`, `invalid_recurrence`, `appointment_not_scheduled`, `workflow_paused`, `invalid_filter`, `invalid_metadata` |
 | 429 | `rate_limit_exceeded` | `rate_limit_exceeded` (with `Retry-After`) |
 | 500 | `api_error` | `internal_error` |
 | 503 | `service_unavailable` | `service_unavailable` (with `Retry-After`) |
@@ -11228,7 +11405,7 @@ Error codes: only those any operation can return (400, 401, 403, 429, 500, 503).
     }
     /**Create an agent
 
-Creates an agent; it is `active` immediately. 422 codes: `invalid_reference` (unknown `voice_id`), `invalid_timezone`, `phone_number_in_use`, `idempotency_key_reused`.
+Creates an agent; it is `active` immediately. 422 codes: `invalid_reference` (unknown `voice_id`), `invalid_timezone`, `phone_number_in_use`, `invalid_metadata`, `idempotency_key_reused`.
 
 Sends a `POST` request to `/agents`
 
@@ -11244,7 +11421,7 @@ let response = client.create_agent()
 ```*/
     /**
 
-Error codes: `invalid_reference` (`ErrorCode::InvalidReference`), `invalid_timezone` (`ErrorCode::InvalidTimezone`), `phone_number_in_use` (`ErrorCode::PhoneNumberInUse`), `idempotency_key_reused` (`ErrorCode::IdempotencyKeyReused`), besides those any operation can return (400, 401, 403, 429, 500, 503).*/
+Error codes: `invalid_reference` (`ErrorCode::InvalidReference`), `invalid_timezone` (`ErrorCode::InvalidTimezone`), `phone_number_in_use` (`ErrorCode::PhoneNumberInUse`), `invalid_metadata` (`ErrorCode::InvalidMetadata`), `idempotency_key_reused` (`ErrorCode::IdempotencyKeyReused`), besides those any operation can return (400, 401, 403, 429, 500, 503).*/
     pub fn create_agent(&self) -> builder::CreateAgent<'_> {
         builder::CreateAgent::new(self)
     }
@@ -11290,7 +11467,7 @@ Error codes: `resource_not_found` (`ErrorCode::ResourceNotFound`), besides those
     }
     /**Update an agent
 
-Updates an agent's configuration; only the fields present in the body change. 422 codes: `agent_archived` (archived agents cannot be changed), `invalid_reference` (unknown `voice_id`), `invalid_timezone`, `phone_number_in_use`, `idempotency_key_reused`.
+Updates an agent's configuration; only the fields present in the body change. 422 codes: `agent_archived` (archived agents cannot be changed), `invalid_reference` (unknown `voice_id`), `invalid_timezone`, `phone_number_in_use`, `invalid_metadata`, `idempotency_key_reused`.
 
 Sends a `PATCH` request to `/agents/{agent_id}`
 
@@ -11308,7 +11485,7 @@ let response = client.update_agent()
 ```*/
     /**
 
-Error codes: `resource_not_found` (`ErrorCode::ResourceNotFound`), `agent_archived` (`ErrorCode::AgentArchived`), `invalid_reference` (`ErrorCode::InvalidReference`), `invalid_timezone` (`ErrorCode::InvalidTimezone`), `phone_number_in_use` (`ErrorCode::PhoneNumberInUse`), `idempotency_key_reused` (`ErrorCode::IdempotencyKeyReused`), besides those any operation can return (400, 401, 403, 429, 500, 503).*/
+Error codes: `resource_not_found` (`ErrorCode::ResourceNotFound`), `agent_archived` (`ErrorCode::AgentArchived`), `invalid_reference` (`ErrorCode::InvalidReference`), `invalid_timezone` (`ErrorCode::InvalidTimezone`), `phone_number_in_use` (`ErrorCode::PhoneNumberInUse`), `invalid_metadata` (`ErrorCode::InvalidMetadata`), `idempotency_key_reused` (`ErrorCode::IdempotencyKeyReused`), besides those any operation can return (400, 401, 403, 429, 500, 503).*/
     pub fn update_agent(&self) -> builder::UpdateAgent<'_> {
         builder::UpdateAgent::new(self)
     }
@@ -12197,7 +12374,7 @@ Error codes: only those any operation can return (400, 401, 403, 429, 500, 503).
     }
     /**Create a workflow
 
-Creates a workflow. 422 code: `idempotency_key_reused`.
+Creates a workflow. 422 codes: `invalid_metadata`, `idempotency_key_reused`.
 
 Sends a `POST` request to `/workflows`
 
@@ -12213,7 +12390,7 @@ let response = client.create_workflow()
 ```*/
     /**
 
-Error codes: `idempotency_key_reused` (`ErrorCode::IdempotencyKeyReused`), besides those any operation can return (400, 401, 403, 429, 500, 503).*/
+Error codes: `invalid_metadata` (`ErrorCode::InvalidMetadata`), `idempotency_key_reused` (`ErrorCode::IdempotencyKeyReused`), besides those any operation can return (400, 401, 403, 429, 500, 503).*/
     pub fn create_workflow(&self) -> builder::CreateWorkflow<'_> {
         builder::CreateWorkflow::new(self)
     }
@@ -12259,7 +12436,7 @@ Error codes: `resource_not_found` (`ErrorCode::ResourceNotFound`), besides those
     }
     /**Update a workflow
 
-Updates a workflow; only the fields present in the body change (`steps` replaces the list). Pause or resume it with `status`. Running executions are not affected. 422 code: `idempotency_key_reused`.
+Updates a workflow; only the fields present in the body change (`steps` replaces the list). Pause or resume it with `status`. Running executions are not affected. 422 codes: `invalid_metadata`, `idempotency_key_reused`.
 
 Sends a `PATCH` request to `/workflows/{workflow_id}`
 
@@ -12277,7 +12454,7 @@ let response = client.update_workflow()
 ```*/
     /**
 
-Error codes: `resource_not_found` (`ErrorCode::ResourceNotFound`), `idempotency_key_reused` (`ErrorCode::IdempotencyKeyReused`), besides those any operation can return (400, 401, 403, 429, 500, 503).*/
+Error codes: `resource_not_found` (`ErrorCode::ResourceNotFound`), `invalid_metadata` (`ErrorCode::InvalidMetadata`), `idempotency_key_reused` (`ErrorCode::IdempotencyKeyReused`), besides those any operation can return (400, 401, 403, 429, 500, 503).*/
     pub fn update_workflow(&self) -> builder::UpdateWorkflow<'_> {
         builder::UpdateWorkflow::new(self)
     }

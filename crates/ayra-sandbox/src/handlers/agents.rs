@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use crate::model::{Agent, to_value};
 use crate::state::{State, lock};
 use crate::validate::{Obj, is_e164, is_id, is_language};
+use serde_json::{Map, Value};
 
 pub(crate) const AGENT_STATUSES: &[&str] = &["active", "disabled", "archived"];
 
@@ -48,6 +49,7 @@ struct AgentFields {
     phone_number: Option<Option<String>>,
     timezone: Option<String>,
     max_call_duration_seconds: Option<i64>,
+    metadata: Option<Option<Map<String, Value>>>,
 }
 
 impl AgentFields {
@@ -91,6 +93,7 @@ impl AgentFields {
         )?;
         let timezone = o.str_opt("timezone", 1, 64)?;
         let max_call_duration_seconds = o.int_opt("max_call_duration_seconds", 60, 7200)?;
+        let metadata = o.metadata("metadata", !create)?;
         Ok(AgentFields {
             name,
             description,
@@ -101,6 +104,7 @@ impl AgentFields {
             phone_number,
             timezone,
             max_call_duration_seconds,
+            metadata,
         })
     }
 
@@ -161,6 +165,7 @@ pub(crate) fn create(ctx: &Ctx) -> ApiResult {
         phone_number: f.phone_number.flatten(),
         timezone: f.timezone.unwrap_or_else(|| "UTC".into()),
         max_call_duration_seconds: f.max_call_duration_seconds.unwrap_or(1800),
+        metadata: f.metadata.flatten().unwrap_or_default(),
         created_at: now,
         updated_at: now,
         seq,
@@ -218,6 +223,9 @@ pub(crate) fn update(ctx: &Ctx, id: &str) -> ApiResult {
     }
     if let Some(v) = f.max_call_duration_seconds {
         a.max_call_duration_seconds = v;
+    }
+    if let Some(v) = f.metadata {
+        a.metadata = v.unwrap_or_default();
     }
     if changed {
         a.updated_at = ctx.now;

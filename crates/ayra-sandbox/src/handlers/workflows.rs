@@ -54,6 +54,7 @@ pub(crate) fn create(ctx: &Ctx) -> ApiResult {
         return Err(ApiError::missing("steps"));
     }
     let steps = parse_steps(&o)?.unwrap_or_default();
+    let metadata = o.metadata("metadata", false)?.flatten().unwrap_or_default();
     let mut st = lock(&ctx.state);
     let id = st.new_id("wf");
     let seq = st.next_seq();
@@ -64,6 +65,7 @@ pub(crate) fn create(ctx: &Ctx) -> ApiResult {
         status: status.unwrap_or_else(|| "active".into()),
         trigger_type,
         steps,
+        metadata,
         created_at: ctx.now,
         updated_at: ctx.now,
         seq,
@@ -87,6 +89,7 @@ pub(crate) fn update(ctx: &Ctx, id: &str) -> ApiResult {
     let status = o.enum_opt("status", WORKFLOW_STATUSES)?;
     let trigger_type = o.enum_opt("trigger_type", TRIGGER_TYPES)?;
     let steps = parse_steps(&o)?;
+    let metadata = o.metadata("metadata", true)?;
     let mut st = lock(&ctx.state);
     let w = find(&mut st, id)?;
     if let Some(v) = name {
@@ -103,6 +106,9 @@ pub(crate) fn update(ctx: &Ctx, id: &str) -> ApiResult {
     }
     if let Some(v) = steps {
         w.steps = v;
+    }
+    if let Some(v) = metadata {
+        w.metadata = v.unwrap_or_default();
     }
     if !o.map.is_empty() {
         w.updated_at = ctx.now;

@@ -231,7 +231,7 @@ pub fn agent(id: &str, status: &str) -> serde_json::Value {
         "id": id, "name": "Front desk", "description": null, "status": status,
         "voice_id": "voice_ava", "language": "en-US", "prompt": "Be brief.",
         "first_message": null, "phone_number": null, "timezone": "Europe/Paris",
-        "max_call_duration_seconds": 600,
+        "max_call_duration_seconds": 600, "metadata": {},
         "created_at": "2025-01-15T10:30:00Z", "updated_at": "2025-01-15T10:30:00Z"
     })
 }
