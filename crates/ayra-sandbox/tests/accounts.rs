@@ -726,36 +726,63 @@ async fn ids_are_unique_across_accounts() {
     assert!(n > 4 * 6000, "{n}");
 }
 
+/// Sends `GET {path}` with `key` on an open connection (keep-alive) and
+/// returns the status and body.
+async fn raw_get(conn: &mut tokio::net::TcpStream, path: &str, key: &str) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let req =
+        format!("GET /v1{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\r\n");
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = conn.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the connection closed");
+        buf.extend_from_slice(&chunk[..n]);
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map(|v| v.trim().parse().unwrap())
+            .expect("a Content-Length");
+        if buf.len() >= end + 4 + len {
+            let status = head[9..12].parse().unwrap();
+            let body = serde_json::from_slice(&buf[end + 4..end + 4 + len]).unwrap();
+            return (status, body);
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_sandbox_counts_the_connections_it_accepts() {
     let env = Env::with(three_accounts()).await;
+    let contact = json!({"first_name": "Only", "phone": "+14155550177"});
+    call(&env, GLOBEX.1, Method::POST, "/contacts", Some(contact)).await;
     let before = env.sb.stats().connections_accepted;
-    // One pooled client, sequential calls for three accounts: one connection.
-    for key in [ACME.1, GLOBEX.1, INITECH.1, ACME.1, GLOBEX.1] {
+    // One connection, calls of three accounts: one accepted, each call sees its account.
+    let mut conn = tokio::net::TcpStream::connect(env.sb.addr()).await.unwrap();
+    for (key, contacts) in [(ACME.1, 0), (GLOBEX.1, 1), (INITECH.1, 0), (GLOBEX.1, 1)] {
+        let (status, body) = raw_get(&mut conn, "/contacts", key).await;
         assert_eq!(
-            call(&env, key, Method::GET, "/agents", None).await.status,
-            200
+            (status, body["meta"]["total"].as_u64()),
+            (200, Some(contacts))
         );
     }
     assert_eq!(env.sb.stats().connections_accepted, before + 1);
-    assert!(env.sb.stats().connections_open >= 1);
-    // A client that keeps no idle connection opens one per call.
-    let unpooled = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    // Four more connections: four more accepted, five open.
+    let mut more = Vec::new();
     for _ in 0..4 {
-        let r = unpooled
-            .get(env.url("/voices"))
-            .bearer_auth(ACME.1)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let mut c = tokio::net::TcpStream::connect(env.sb.addr()).await.unwrap();
+        assert_eq!(raw_get(&mut c, "/voices", ACME.1).await.0, 200);
+        more.push(c);
     }
-    assert_eq!(env.sb.stats().connections_accepted, before + 5);
-    drop(env.http);
+    let s = env.sb.stats();
+    assert_eq!(s.connections_accepted, before + 5);
+    assert!(s.connections_open >= 5, "{s:?}");
+    drop((conn, more, env.http));
     // Closed connections are no longer open (the server notices on its own time).
     let mut open = u64::MAX;
     for _ in 0..200 {
@@ -767,7 +794,9 @@ async fn the_sandbox_counts_the_connections_it_accepts() {
     }
     assert_eq!(open, 0);
     let acme = env.sb.account(ACME.0).unwrap().stats();
-    assert_eq!((acme.requests, acme.writes_applied), (6, 0));
+    assert_eq!((acme.requests, acme.writes_applied), (5, 0));
+    let globex = env.sb.account(GLOBEX.0).unwrap().stats();
+    assert_eq!((globex.requests, globex.writes_applied), (3, 1));
 }
 
 #[tokio::test]
