@@ -25,8 +25,40 @@
 //!   `idempotency_key_reused`, and exactly-once under concurrency.
 //! - Keys: [`TEST_API_KEY`] (full access, plus any [`SandboxBuilder::api_key`]),
 //!   [`READ_ONLY_API_KEY`] (403 `permission_error` on POST, PATCH and DELETE).
+//! - Accounts: those keys act on the default account ([`DEFAULT_ACCOUNT`]);
+//!   [`SandboxBuilder::account`] adds others, each with its own keys and data.
 //! - A fixed data set that always exists ([`FIXTURES`]), and optional demo data
 //!   ([`SandboxBuilder::seed_demo_data`]: ~3,000 contacts and conversations).
+//!
+//! # Accounts
+//!
+//! As in a multi-tenant API, each account has its own data: the auth stage
+//! resolves the request's key to its account, and the handlers see that
+//! account's data only. Another account's resource is answered as one that
+//! never existed (404 `resource_not_found` for an id in the path, no match for
+//! a filter, 422 `invalid_reference` for a reference in a body) and is left
+//! as it was; lists, analytics, reports and exports hold the caller's data.
+//! Idempotency records and the configured rate limit are per key, and a key
+//! belongs to one account. Ids are unique across accounts. An account starts
+//! with the reference data (voices, time zones) and three calendars of its
+//! own; [`SandboxBuilder::seed_demo_data`] gives it demo data of its own.
+//! [`Sandbox::account`] reads an account's data from the library.
+//!
+//! ```no_run
+//! # async fn run() {
+//! use ayra_sandbox::{Resource, Sandbox};
+//! let sandbox = Sandbox::builder()
+//!     .account("acme", "sk_test_acme")
+//!     .account("globex", "sk_test_globex")
+//!     .seed_demo_data(42)
+//!     .start()
+//!     .await;
+//! let acme = sandbox.account("acme").expect("configured above");
+//! assert!(acme.count(Resource::Contacts) >= 3000);
+//! let globex = sandbox.account("globex").expect("configured above");
+//! assert_ne!(acme.ids(Resource::Contacts), globex.ids(Resource::Contacts));
+//! # }
+//! ```
 //!
 //! # Faults
 //!
@@ -178,8 +210,9 @@ impl SandboxBuilder {
     /// Adds an account `name` with the full-access key `key` (the same name
     /// again gives the account another key). An account has its own data,
     /// apart from every other account's: its key sees, names and changes
-    /// only its own resources; another account's id is a 404
-    /// `resource_not_found` as for an id that never existed. It starts with
+    /// only its own resources; another account's resource is answered as
+    /// one that never existed (a 404 `resource_not_found` for an id in the
+    /// path) and left as it was. It starts with
     /// the reference data (voices, time zones) and three calendars of its
     /// own (the fixtures' calendars with other ids), with no agents,
     /// contacts or anything else, unless [`Self::seed_demo_data`] gives it
@@ -353,7 +386,8 @@ impl Sandbox {
         &FIXTURES
     }
 
-    /// Counters: requests, writes applied, replays, faults injected.
+    /// Counters: requests, writes applied, replays, faults injected, TCP
+    /// connections ([`AccountView::stats`] for one account's).
     pub fn stats(&self) -> Stats {
         self.shared.counters.snapshot()
     }
