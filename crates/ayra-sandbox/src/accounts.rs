@@ -48,14 +48,22 @@ pub(crate) struct Config {
     pub default_keys: Vec<String>,
     /// Extra read-only keys of the default account.
     pub default_read_only_keys: Vec<String>,
-    /// `(name, key)` of the other accounts; a name given twice has several keys.
-    pub named: Vec<(String, String)>,
+    /// The keys of the other accounts; a name given twice has several keys.
+    pub named: Vec<NamedKey>,
+}
+
+/// A key of an account other than the default one.
+#[derive(Clone)]
+pub(crate) struct NamedKey {
+    pub account: String,
+    pub key: String,
+    pub read_only: bool,
 }
 
 impl std::fmt::Debug for Config {
     /// Names only: keys are never printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.named.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = self.named.iter().map(|n| n.account.as_str()).collect();
         f.debug_struct("Accounts")
             .field("default_keys", &self.default_keys.len())
             .field("default_read_only_keys", &self.default_read_only_keys.len())
@@ -95,7 +103,12 @@ impl Accounts {
             keys.entry(key).or_insert_with(|| grant(&default, true));
         }
         let mut all = vec![default];
-        for (name, key) in config.named {
+        for NamedKey {
+            account: name,
+            key,
+            read_only,
+        } in config.named
+        {
             check_name(&name)?;
             check_key(&name, &key)?;
             let acct = match all.iter().find(|a| a.name == name) {
@@ -114,7 +127,7 @@ impl Accounts {
                     g.account.name
                 ));
             }
-            keys.insert(key, grant(&acct, false));
+            keys.insert(key, grant(&acct, read_only));
         }
         Ok(Accounts { all, keys })
     }

@@ -234,7 +234,28 @@ impl SandboxBuilder {
     /// # }
     /// ```
     pub fn account(mut self, name: impl Into<String>, key: impl Into<String>) -> Self {
-        self.accounts.named.push((name.into(), key.into()));
+        self.accounts.named.push(accounts::NamedKey {
+            account: name.into(),
+            key: key.into(),
+            read_only: false,
+        });
+        self
+    }
+
+    /// Gives the account `name` a read-only key (GET only; POST, PATCH and
+    /// DELETE are 403, as with [`READ_ONLY_API_KEY`] in the default
+    /// account); the account is added if it was not yet. Names and keys
+    /// follow the rules of [`Self::account`].
+    pub fn account_read_only_key(
+        mut self,
+        name: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        self.accounts.named.push(accounts::NamedKey {
+            account: name.into(),
+            key: key.into(),
+            read_only: true,
+        });
         self
     }
 

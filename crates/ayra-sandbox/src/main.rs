@@ -18,6 +18,8 @@ Options:
                            adds a key). Each account has its own data, apart from the others': it
                            starts with voices, time zones and three calendars of its own, and gets
                            its own demo data with --seed-demo-data (from SEED and NAME)
+  --account-read-only NAME=KEY
+                           Give the account NAME the read-only key KEY (repeatable)
   --fault-rate P           Probability (0..1) of a random 500/502/503/504 before a request runs
   --drop-rate P            Probability of closing the connection after a request ran
   --truncate-rate P        Probability of cutting a response short after a request ran
@@ -75,12 +77,16 @@ fn args() -> Result<Option<ayra_sandbox::SandboxBuilder>, String> {
                 let k: String = parse(&flag, value())?;
                 b = b.api_key(k);
             }
-            "--account" => {
+            "--account" | "--account-read-only" => {
                 let v: String = parse(&flag, value())?;
-                let (name, key) = v
-                    .split_once('=')
-                    .ok_or("--account expects NAME=KEY (the account's name, then its key)")?;
-                b = b.account(name, key);
+                let (name, key) = v.split_once('=').ok_or_else(|| {
+                    format!("{flag} expects NAME=KEY (the account's name, then its key)")
+                })?;
+                b = if flag == "--account" {
+                    b.account(name, key)
+                } else {
+                    b.account_read_only_key(name, key)
+                };
             }
             "--fault-rate" => faults.error_rate = rate(&flag, value())?,
             "--drop-rate" => faults.drop_rate = rate(&flag, value())?,

@@ -848,3 +848,35 @@ async fn misconfigured_accounts_are_refused_without_printing_keys() {
         vec![DEFAULT_ACCOUNT.to_string(), "acme".into()]
     );
 }
+
+#[tokio::test]
+async fn an_accounts_read_only_key_reads_its_own_data_only() {
+    let ro = "sk_test_acme_readonly";
+    let env = Env::with(three_accounts().account_read_only_key(ACME.0, ro)).await;
+    let body = json!({"first_name": "Ro", "phone": "+14155550188"});
+    let mine = id_of(&call(&env, ACME.1, Method::POST, "/contacts", Some(body.clone())).await);
+    let theirs = id_of(
+        &call(
+            &env,
+            GLOBEX.1,
+            Method::POST,
+            "/contacts",
+            Some(body.clone()),
+        )
+        .await,
+    );
+    let list = call(&env, ro, Method::GET, "/contacts", None).await;
+    assert_eq!(assert_list(&list).len(), 1);
+    assert_eq!(list.data()[0]["id"], mine.as_str());
+    call(&env, ro, Method::GET, &format!("/contacts/{theirs}"), None)
+        .await
+        .assert_error(404, "resource_not_found", Some("contact_id"));
+    call(&env, ro, Method::POST, "/contacts", Some(body))
+        .await
+        .assert_error(403, "insufficient_permissions", None);
+    call(&env, ro, Method::DELETE, &format!("/contacts/{mine}"), None)
+        .await
+        .assert_error(403, "insufficient_permissions", None);
+    assert_eq!(env.sb.account(ACME.0).unwrap().count(Resource::Contacts), 1);
+    assert_eq!(env.sb.accounts().len(), 4);
+}
