@@ -114,9 +114,9 @@ impl Accounts {
             let acct = match all.iter().find(|a| a.name == name) {
                 Some(a) => a.clone(),
                 None => {
-                    let st = named_state(&name, seeding, ids.clone());
-                    all.push(account(&name, st));
-                    all[all.len() - 1].clone()
+                    let a = account(&name, named_state(&name, seeding, ids.clone()));
+                    all.push(a.clone());
+                    a
                 }
             };
             if let Some(g) = keys.get(&key)
