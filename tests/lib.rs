@@ -37,9 +37,19 @@ impl Harness {
     /// Starts a sandbox with demo data; every response it sends is checked
     /// against the spec.
     pub async fn start() -> Harness {
+        Harness::start_with_accounts(&[]).await
+    }
+
+    /// [`Harness::start`] with these accounts (name, key) besides the
+    /// default one, each with demo data of its own.
+    pub async fn start_with_accounts(accounts: &[(&str, &str)]) -> Harness {
         let seen: Arc<Mutex<Seen>> = Arc::default();
         let log = seen.clone();
-        let sandbox = ayra_sandbox::Sandbox::builder()
+        let mut builder = ayra_sandbox::Sandbox::builder();
+        for (name, key) in accounts {
+            builder = builder.account(*name, *key);
+        }
+        let sandbox = builder
             .seed_demo_data(11)
             .job_duration(JOB_DURATION)
             .observe(move |x| {

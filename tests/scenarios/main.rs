@@ -7,6 +7,7 @@ mod analytics;
 mod calendars;
 mod contacts;
 mod conversations;
+mod isolation;
 mod workflows;
 
 use ayra_scenarios::Harness;

@@ -340,3 +340,53 @@ async fn a_key_a_header_cannot_carry_is_refused_before_anything_is_sent() {
     assert!(!format!("{e} {e:?}").contains(ACME), "{e}");
     assert_eq!(server.count(), 0, "nothing was sent");
 }
+
+#[tokio::test]
+async fn two_hundred_account_clients_open_no_more_connections_than_one_client() {
+    const CONCURRENCY: usize = 8;
+    let accounts = [
+        ("acme", "sk_test_acme_pool_1"),
+        ("globex", "sk_test_globex_pool_2"),
+        ("initech", "sk_test_initech_pool_3"),
+    ];
+    let mut builder = ayra_sandbox::Sandbox::builder();
+    for (name, key) in accounts {
+        builder = builder.account(name, key);
+    }
+    let sandbox = builder.start().await;
+    let root = ayra::Client::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    let run = |clients: Vec<ayra::Client>| async {
+        let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+        let before = sandbox.stats().connections_accepted;
+        let calls = clients.into_iter().map(|client| {
+            let permits = permits.clone();
+            async move {
+                let _slot = permits.acquire().await.unwrap();
+                let voices = client.list_voices().send().await.unwrap();
+                assert!(!voices.data.is_empty(), "{}", client.account_label());
+            }
+        });
+        futures::future::join_all(calls).await;
+        sandbox.stats().connections_accepted - before
+    };
+    let one = root.for_account("one", accounts[0].1).unwrap();
+    let by_one = run(vec![one; 200]).await;
+    let clients = (0..200)
+        .map(|i| {
+            let (name, key) = accounts[i % accounts.len()];
+            root.for_account(format!("{name}-{i}"), key).unwrap()
+        })
+        .collect();
+    let by_many = run(clients).await;
+    // The pool kept by_one's connections open: the 200 clients reuse them.
+    assert!(
+        by_many <= CONCURRENCY as u64 && by_one <= CONCURRENCY as u64,
+        "one client opened {by_one} connections, 200 account clients {by_many} more"
+    );
+    // acme served the single client's 200 calls and every third of the 200 clients'.
+    assert_eq!(sandbox.account("acme").unwrap().stats().requests, 200 + 67);
+}
