@@ -2,9 +2,9 @@
 //! open and every `send()` goes through the runtime, plus the tables the
 //! runtime needs (operations, list operations) derived from the spec.
 
-use crate::check::resolve;
 use crate::load::Spec;
 use crate::problem::Failure;
+use crate::spec::{ERROR_CODES, METHODS, event_data, resolve};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{ImplItem, Item, parse_quote};
@@ -499,9 +499,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
         return out;
     };
     for (path, item) in paths {
-        for method in [
-            "get", "put", "post", "delete", "options", "head", "patch", "trace",
-        ] {
+        for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let params: Vec<&serde_json::Value> = op["parameters"]
                 .as_array()
@@ -518,7 +516,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
             let streaming = content.is_some_and(|c| !c.contains_key("application/json"));
             let events = content
                 .and_then(|c| c.get("text/event-stream"))
-                .and_then(crate::check::event_data)
+                .and_then(event_data)
                 .map(str::to_string);
             let list = content
                 .and_then(|c| c.get("application/json"))
@@ -555,7 +553,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                 streaming,
                 events,
                 cacheable: op["x-ayra-cache"] == true,
-                error_codes: op[crate::check::ERROR_CODES]
+                error_codes: op[ERROR_CODES]
                     .as_array()
                     .into_iter()
                     .flatten()

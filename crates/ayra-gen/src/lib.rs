@@ -17,6 +17,7 @@ mod load;
 mod patch;
 mod problem;
 mod setters;
+mod spec;
 
 pub use check::check;
 pub use emit::{Generated, Operation, emit};
