@@ -24,6 +24,7 @@ pub fn check(spec: &Spec) -> Result<(), Failure> {
     let mut problems = Vec::new();
     check_refs(&spec.raw, &spec.raw, String::new(), &mut problems);
     check_error_codes(&spec.raw, &mut problems);
+    crate::paths::check(&spec.raw, &mut problems);
     crate::headers::check(&spec.raw, &mut problems);
     crate::enums::check(&spec.raw, &mut problems);
     let mut seen_ids = std::collections::BTreeMap::new();

@@ -15,6 +15,7 @@ mod feature_gates;
 mod headers;
 mod load;
 mod patch;
+mod paths;
 mod problem;
 mod setters;
 mod spec;
