@@ -9,8 +9,9 @@
 //! - `lint`: the spec's convention checks alone (fast).
 //! - `bench`: the SDK against raw reqwest (see BENCHMARKS.md).
 //! - `soak`: the fault soak at 20 times its CI size, in release mode.
-//! - `fuzz`: the hostile-input properties (responses, specs, sandbox
-//!   requests) with 20,000 cases each.
+//! - `fuzz`: the hostile-input properties (responses, path values, specs,
+//!   sandbox requests) with 20,000 cases each from a fresh seed; a failure
+//!   prints the seed that replays it (`AYRA_FUZZ_SEED`).
 //! - `build-cost [RUNS]`: a service's cold build with the packaged `ayra`
 //!   against the same program on reqwest (CPU seconds, see BENCHMARKS.md).
 
@@ -58,26 +59,7 @@ fn main() -> ExitCode {
             ],
             &[("AYRA_SOAK_SCALE", "20")],
         ),
-        "fuzz" => cargo(
-            &root,
-            &[
-                "test",
-                "--release",
-                "-p",
-                "ayra",
-                "--test",
-                "hostile_responses",
-                "-p",
-                "ayra-gen",
-                "--test",
-                "hostile_specs",
-                "-p",
-                "ayra-sandbox",
-                "--test",
-                "robustness",
-            ],
-            &[("AYRA_FUZZ_CASES", "20000")],
-        ),
+        "fuzz" => fuzz(&root),
         "build-cost" => {
             let runs = std::env::args()
                 .nth(2)
@@ -204,6 +186,52 @@ fn snapshot_tests(root: &Path, mode: &str) -> Result<(), String> {
 }
 
 /// Runs cargo with `args` and extra environment in the workspace root.
+/// Explores the hostile-input properties from a fresh seed (`cargo test`
+/// always draws the same cases): `AYRA_FUZZ_SEED` and `AYRA_FUZZ_CASES`
+/// replay a run. On a failure, prints how to replay it and keep the case.
+fn fuzz(root: &Path) -> Result<(), String> {
+    use std::hash::BuildHasher;
+    let seed = std::env::var("AYRA_FUZZ_SEED").unwrap_or_else(|_| {
+        // A randomly keyed hasher: a new seed on every run, without a dependency.
+        let seed =
+            std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now());
+        seed.to_string()
+    });
+    let cases = std::env::var("AYRA_FUZZ_CASES").unwrap_or_else(|_| "20000".to_string());
+    println!("fuzz: AYRA_FUZZ_SEED={seed} AYRA_FUZZ_CASES={cases}");
+    let args = [
+        "test",
+        "--release",
+        "--no-fail-fast",
+        "-p",
+        "ayra",
+        "--test",
+        "hostile_responses",
+        "--test",
+        "path_values",
+        "-p",
+        "ayra-gen",
+        "--test",
+        "hostile_specs",
+        "-p",
+        "ayra-sandbox",
+        "--test",
+        "hostile_requests",
+    ];
+    let env = [
+        ("AYRA_FUZZ_SEED", seed.as_str()),
+        ("AYRA_FUZZ_CASES", cases.as_str()),
+    ];
+    cargo(root, &args, &env).map_err(|e| {
+        format!(
+            "{e}\n\
+             replay it: AYRA_FUZZ_SEED={seed} AYRA_FUZZ_CASES={cases} cargo xtask fuzz\n\
+             keep it: commit the `.proptest-regressions` file proptest wrote beside the failing \
+             test (`git status`), and add the minimal failing input as a named regression test"
+        )
+    })
+}
+
 fn cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root)

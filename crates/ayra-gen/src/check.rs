@@ -5,11 +5,8 @@
 
 use crate::load::Spec;
 use crate::problem::{Failure, Problem};
+use crate::spec::{ERROR_CODES, escape, event_data, operations, parameters, ref_of, resolve};
 use serde_json::Value;
-
-pub(crate) const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 /// The error statuses every operation declares, and the shared response each
 /// should point to. 404 and 422 depend on the operation (see `check_errors`).
@@ -22,15 +19,12 @@ const STANDARD_ERRORS: [(&str, &str); 6] = [
     ("503", "ServiceUnavailable"),
 ];
 
-/// Where an operation lists the error codes it can return, and where each
-/// shared error response lists the codes it carries.
-pub(crate) const ERROR_CODES: &str = "x-ayra-error-codes";
-
 /// Checks `spec` against the conventions; `Err` lists every problem found.
 pub fn check(spec: &Spec) -> Result<(), Failure> {
     let mut problems = Vec::new();
     check_refs(&spec.raw, &spec.raw, String::new(), &mut problems);
     check_error_codes(&spec.raw, &mut problems);
+    crate::paths::check(&spec.raw, &mut problems);
     crate::headers::check(&spec.raw, &mut problems);
     crate::enums::check(&spec.raw, &mut problems);
     let mut seen_ids = std::collections::BTreeMap::new();
@@ -38,28 +32,23 @@ pub fn check(spec: &Spec) -> Result<(), Failure> {
         .as_array()
         .map(|t| t.iter().filter_map(|t| t["name"].as_str()).collect())
         .unwrap_or_default();
-    if let Some(paths) = spec.raw["paths"].as_object() {
-        for (path, item) in paths {
-            for method in METHODS {
-                let Some(op) = item.get(method) else { continue };
-                let pointer = format!("/paths/{}/{method}", escape(path));
-                let ctx = Operation {
-                    root: &spec.raw,
-                    item,
-                    op,
-                    method,
-                    pointer: &pointer,
-                    name: op["operationId"]
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| format!("{} {path}", method.to_uppercase())),
-                };
-                let before = problems.len();
-                ctx.check(&tags, &mut seen_ids, &mut problems);
-                for p in &mut problems[before..] {
-                    p.operation = Some(ctx.name.clone());
-                }
-            }
+    for (path, item, method, op) in operations(&spec.raw) {
+        let pointer = format!("/paths/{}/{method}", escape(path));
+        let ctx = Operation {
+            root: &spec.raw,
+            item,
+            op,
+            method,
+            pointer: &pointer,
+            name: op["operationId"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{} {path}", method.to_uppercase())),
+        };
+        let before = problems.len();
+        ctx.check(&tags, &mut seen_ids, &mut problems);
+        for p in &mut problems[before..] {
+            p.operation = Some(ctx.name.clone());
         }
     }
     if problems.is_empty() {
@@ -342,13 +331,6 @@ impl Operation<'_> {
     }
 }
 
-/// The component named by an event stream's `x-ayra-event-data`.
-pub(crate) fn event_data(media: &Value) -> Option<&str> {
-    media["x-ayra-event-data"]["$ref"]
-        .as_str()?
-        .strip_prefix("#/components/schemas/")
-}
-
 /// Every code listed in an `x-ayra-error-codes` is a value of the `ErrorCode`
 /// schema, so that the SDK's typed `ErrorCode` knows it.
 fn check_error_codes(root: &Value, out: &mut Vec<Problem>) {
@@ -368,15 +350,11 @@ fn check_error_codes(root: &Value, out: &mut Vec<Problem>) {
             &response[ERROR_CODES],
         ));
     }
-    for (path, item) in root["paths"].as_object().into_iter().flatten() {
-        for method in METHODS {
-            if let Some(op) = item.get(method) {
-                lists.push((
-                    format!("/paths/{}/{method}", escape(path)),
-                    &op[ERROR_CODES],
-                ));
-            }
-        }
+    for (path, _, method, op) in operations(root) {
+        lists.push((
+            format!("/paths/{}/{method}", escape(path)),
+            &op[ERROR_CODES],
+        ));
     }
     for (pointer, list) in lists {
         for (i, code) in list.as_array().into_iter().flatten().enumerate() {
@@ -427,38 +405,6 @@ fn check_refs(root: &Value, node: &Value, pointer: String, out: &mut Vec<Problem
         }
         _ => {}
     }
-}
-
-/// An operation's parameters with its path item's, `$ref`s resolved.
-pub(crate) fn parameters<'a>(root: &'a Value, item: &'a Value, op: &'a Value) -> Vec<&'a Value> {
-    let own = op["parameters"].as_array().into_iter().flatten();
-    let shared = item["parameters"].as_array().into_iter().flatten();
-    own.chain(shared).filter_map(|p| resolve(root, p)).collect()
-}
-
-/// The target of a `$ref`, written plainly or as `allOf: [{$ref}]` (the form
-/// that lets a property carry its own `description` or `nullable`).
-pub(crate) fn ref_of(value: &Value) -> Option<&str> {
-    match value["allOf"].as_array().map(Vec::as_slice) {
-        Some([only]) => only["$ref"].as_str(),
-        _ => value["$ref"].as_str(),
-    }
-}
-
-/// Follows local `$ref`s (a bounded number of hops) to the value they name.
-pub(crate) fn resolve<'a>(root: &'a Value, mut value: &'a Value) -> Option<&'a Value> {
-    for _ in 0..16 {
-        match ref_of(value) {
-            Some(target) => value = root.pointer(target.strip_prefix('#')?)?,
-            None => return Some(value),
-        }
-    }
-    None
-}
-
-/// Escapes a key for use in a JSON pointer (RFC 6901).
-pub(crate) fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 fn is_snake_case(id: &str) -> bool {

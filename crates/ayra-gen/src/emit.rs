@@ -2,9 +2,9 @@
 //! open and every `send()` goes through the runtime, plus the tables the
 //! runtime needs (operations, list operations) derived from the spec.
 
-use crate::check::resolve;
 use crate::load::Spec;
-use crate::problem::Failure;
+use crate::problem::{Failure, Problem};
+use crate::spec::{ERROR_CODES, METHODS, escape, event_data, resolve};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{ImplItem, Item, parse_quote};
@@ -85,6 +85,10 @@ pub fn emit(spec: &Spec, settings: &crate::Settings) -> Result<Generated, Failur
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| generator_failure(format!("progenitor emitted invalid Rust: {e}")))?;
     let operations = operations(spec);
+    let missing = missing_methods(&file, &operations);
+    if !missing.is_empty() {
+        return Err(Failure::invalid(&spec.file, missing));
+    }
     for item in &mut file.items {
         if let Item::Mod(module) = item
             && let Some((_, items)) = &mut module.content
@@ -491,6 +495,45 @@ fn last_generic(ty: &syn::Type) -> Option<syn::Type> {
     }
 }
 
+/// Every operation of the spec is a method of progenitor's `Client`, named
+/// after its `operationId`: progenitor skips (or renames) an operation it
+/// cannot place without a word, which would ship a client missing a call.
+fn missing_methods(file: &syn::File, operations: &[Operation]) -> Vec<Problem> {
+    let methods: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Impl(i)
+                if i.trait_.is_none()
+                    && matches!(&*i.self_ty, syn::Type::Path(t) if t.path.is_ident("Client")) =>
+            {
+                Some(i)
+            }
+            _ => None,
+        })
+        .flat_map(|i| &i.items)
+        .filter_map(|item| match item {
+            ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    operations
+        .iter()
+        .filter(|op| !methods.contains(&op.id))
+        .map(|op| Problem {
+            operation: Some(op.id.clone()),
+            ..Problem::new(
+                format!("/paths/{}/{}", escape(&op.path), op.method.to_lowercase()),
+                format!(
+                    "progenitor generated no client method `{}` for this operation (it skips \
+                     or renames some without a word): check its path key and `operationId`",
+                    op.id
+                ),
+            )
+        })
+        .collect()
+}
+
 /// Reads each operation's facts from the spec (already checked).
 fn operations(spec: &Spec) -> Vec<Operation> {
     let root = &spec.raw;
@@ -499,9 +542,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
         return out;
     };
     for (path, item) in paths {
-        for method in [
-            "get", "put", "post", "delete", "options", "head", "patch", "trace",
-        ] {
+        for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let params: Vec<&serde_json::Value> = op["parameters"]
                 .as_array()
@@ -518,7 +559,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
             let streaming = content.is_some_and(|c| !c.contains_key("application/json"));
             let events = content
                 .and_then(|c| c.get("text/event-stream"))
-                .and_then(crate::check::event_data)
+                .and_then(event_data)
                 .map(str::to_string);
             let list = content
                 .and_then(|c| c.get("application/json"))
@@ -555,7 +596,7 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                 streaming,
                 events,
                 cacheable: op["x-ayra-cache"] == true,
-                error_codes: op[crate::check::ERROR_CODES]
+                error_codes: op[ERROR_CODES]
                     .as_array()
                     .into_iter()
                     .flatten()

@@ -8,8 +8,8 @@
 //! conversions typify wrote, adds the `Unknown` variant, and writes serde and
 //! conversion impls that keep the unknown string.
 
-use crate::check::escape;
 use crate::problem::Problem;
+use crate::spec::escape;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;

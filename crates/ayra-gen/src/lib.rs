@@ -15,8 +15,10 @@ mod feature_gates;
 mod headers;
 mod load;
 mod patch;
+mod paths;
 mod problem;
 mod setters;
+mod spec;
 
 pub use check::check;
 pub use emit::{Generated, Operation, emit};

@@ -5,7 +5,7 @@
 //! nullable property of a PATCH request body becomes the runtime's
 //! `Patch<T>`, every array property an `Option<Vec<T>>`.
 
-use crate::check::resolve;
+use crate::spec::resolve;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use syn::{Item, parse_quote};

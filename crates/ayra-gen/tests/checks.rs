@@ -133,3 +133,25 @@ fn a_missing_file() {
 fn an_event_stream_described_as_an_object() {
     insta::assert_snapshot!(failure("event_stream_as_object.yaml"));
 }
+
+#[test]
+fn a_path_key_that_is_not_a_path_template() {
+    insta::assert_snapshot!(failure("path_not_a_template.yaml"));
+}
+
+#[test]
+fn path_parameters_that_do_not_match_the_path() {
+    insta::assert_snapshot!(failure("path_parameters_mismatch.yaml"));
+}
+
+/// The check after generation, reached without the checks before it: the
+/// operations under `$agents`, which progenitor skips without a word, fail
+/// generation, each named.
+#[test]
+fn an_operation_without_a_client_method_fails_generation() {
+    let text = include_str!("fixtures/valid.yaml").replace("\n  /agents:\n", "\n  $agents:\n");
+    let spec = ayra_gen::parse("dollar_agents.yaml", &text).unwrap();
+    let failure = ayra_gen::emit(&spec, &Default::default())
+        .expect_err("a client without list_agents and create_agent");
+    insta::assert_snapshot!(failure.to_string());
+}

@@ -4,7 +4,7 @@
 //! by proptest from the valid fixture.
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
@@ -201,12 +201,25 @@ fn check_client(raw: &Value, generated: &ayra_gen::Generated) -> Result<(), Test
     Ok(())
 }
 
-/// Cases per property: `AYRA_FUZZ_CASES` (set by `cargo xtask fuzz`) or the CI default.
-fn cases(default: u32) -> u32 {
-    std::env::var("AYRA_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+/// The seed of `cargo test`'s cases.
+const SEED: u64 = 0x5eed_0019_a7a5_0001;
+
+/// The properties' configuration. `cargo test` draws `default_cases` cases
+/// from a fixed seed, so that a commit passes or fails the same way on every
+/// run and machine; `cargo xtask fuzz` explores with `AYRA_FUZZ_CASES` cases
+/// from a fresh `AYRA_FUZZ_SEED`, which it prints to replay a failure. A
+/// failure's case is saved beside this file (`.proptest-regressions`) and
+/// replayed first on every run: commit it.
+fn config(default_cases: u32) -> ProptestConfig {
+    fn var<T: std::str::FromStr>(name: &str) -> Option<T> {
+        std::env::var(name).ok()?.parse().ok()
+    }
+    ProptestConfig {
+        cases: var("AYRA_FUZZ_CASES").unwrap_or(default_cases),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(var("AYRA_FUZZ_SEED").unwrap_or(SEED)),
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    }
 }
 
 /// Runs `strategy` through `property`; each outcome must occur at least once,
@@ -218,7 +231,7 @@ fn run_expecting_both<S: Strategy>(
     property: impl Fn(S::Value) -> Result<Outcome, TestCaseError>,
 ) {
     let seen = std::sync::Mutex::new((0u32, 0u32));
-    let mut runner = TestRunner::new(Config::with_cases(cases(default_cases)));
+    let mut runner = TestRunner::new(config(default_cases));
     runner
         .run(&strategy, |value| {
             let outcome = property(value)?;
@@ -265,7 +278,7 @@ fn a_flipped_byte_gives_a_client_or_a_placed_error() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(150)))]
+    #![proptest_config(config(150))]
 
     #[test]
     fn a_cut_document_gives_a_client_or_a_placed_error(cut in any::<prop::sample::Index>()) {
@@ -273,4 +286,20 @@ proptest! {
         let text = String::from_utf8_lossy(&FIXTURE.as_bytes()[..cut]);
         generate_and_check(&text)?;
     }
+}
+
+// Cases the properties found, kept as named tests: they hold whatever the
+// strategies become.
+
+/// Issue 19: the `/` of `paths: /agents:` flipped to `$` gave a client without
+/// `list_agents` and `create_agent`, and no error.
+#[test]
+fn regression_a_path_key_without_its_slash_is_a_placed_error() {
+    let at = FIXTURE.find("\n  /agents:\n").expect("the /agents key") + 3;
+    let mut text = FIXTURE.as_bytes().to_vec();
+    text[at] = b'$';
+    let text = String::from_utf8(text).unwrap();
+    assert_eq!(generate_and_check(&text).unwrap(), Outcome::Error);
+    let failure = generate(&text).unwrap_err();
+    assert_eq!(failure.problems()[0].pointer, "/paths/$agents", "{failure}");
 }

@@ -4,17 +4,14 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ayra_sandbox::{Resource, Sandbox, TEST_API_KEY};
 use common::{Env, assert_list};
 
 #[tokio::test]
-async fn demo_data_is_large_fast_and_deterministic() {
-    let t = Instant::now();
+async fn demo_data_is_large_and_deterministic() {
     let a = Sandbox::builder().seed_demo_data(1234).start().await;
-    let took = t.elapsed();
-    assert!(took < Duration::from_secs(2), "demo data took {took:?}");
     let b = Sandbox::builder().seed_demo_data(1234).start().await;
     let c = Sandbox::builder().seed_demo_data(99).start().await;
     assert!(a.count(Resource::Contacts) >= 3000);

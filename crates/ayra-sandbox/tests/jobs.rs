@@ -8,7 +8,7 @@ use common::{Env, assert_list};
 use serde_json::{Value, json};
 
 async fn env() -> Env {
-    Env::with(ayra_sandbox::Sandbox::builder().job_duration(Duration::from_millis(400))).await
+    Env::with(ayra_sandbox::Sandbox::builder().job_duration(Duration::from_secs(600))).await
 }
 
 #[tokio::test]
@@ -240,7 +240,7 @@ async fn exports_csv_and_ndjson() {
     let env = Env::with(
         ayra_sandbox::Sandbox::builder()
             .seed_demo_data(5)
-            .job_duration(Duration::from_millis(400)),
+            .job_duration(Duration::from_secs(600)),
     )
     .await;
     let f = env.sb.fixtures();

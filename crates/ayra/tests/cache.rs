@@ -131,7 +131,7 @@ async fn a_read_racing_a_write_is_not_cached() {
         let slow = r.method == "GET" && i == 0;
         let reply = api()(r, i);
         if slow {
-            Reply::Late(Duration::from_millis(300), Box::new(reply))
+            Reply::Late(Duration::from_secs(1), Box::new(reply))
         } else {
             reply
         }
@@ -144,7 +144,7 @@ async fn a_read_racing_a_write_is_not_cached() {
         .unwrap();
     let reader = client.clone();
     let read = tokio::spawn(async move { reader.get_agent().agent_id("agt_1").send().await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.received(1).await;
     client
         .disable_agent()
         .agent_id("agt_1")
@@ -166,7 +166,7 @@ async fn a_read_racing_a_write_is_not_cached() {
 async fn a_failed_write_still_drops_what_it_touches() {
     let server = Server::start(|r, i| match r.method.as_str() {
         "POST" => Reply::Late(
-            Duration::from_millis(300),
+            Duration::from_secs(1),
             Box::new(Reply::Json(
                 500,
                 support::error("api_error", "internal_error", None, i),
@@ -183,7 +183,7 @@ async fn a_failed_write_still_drops_what_it_touches() {
         .unwrap();
     let writer = client.clone();
     let write = tokio::spawn(async move { writer.disable_agent().agent_id("agt_1").send().await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.received(1).await;
     // Read while the write is in flight: cached, as far as this read knows.
     client.get_agent().agent_id("agt_1").send().await.unwrap();
     let err = write.await.unwrap().unwrap_err();

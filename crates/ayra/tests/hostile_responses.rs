@@ -209,12 +209,25 @@ fn case() -> impl Strategy<Value = Case> {
     })
 }
 
-/// Cases per property: `AYRA_FUZZ_CASES` (set by `cargo xtask fuzz`) or the CI default.
-fn cases(default: u32) -> u32 {
-    std::env::var("AYRA_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+/// The seed of `cargo test`'s cases.
+const SEED: u64 = 0x5eed_0019_a7a5_0002;
+
+/// The properties' configuration. `cargo test` draws `default_cases` cases
+/// from a fixed seed, so that a commit passes or fails the same way on every
+/// run and machine; `cargo xtask fuzz` explores with `AYRA_FUZZ_CASES` cases
+/// from a fresh `AYRA_FUZZ_SEED`, which it prints to replay a failure. A
+/// failure's case is saved beside this file (`.proptest-regressions`) and
+/// replayed first on every run: commit it.
+fn config(default_cases: u32) -> ProptestConfig {
+    fn var<T: std::str::FromStr>(name: &str) -> Option<T> {
+        std::env::var(name).ok()?.parse().ok()
+    }
+    ProptestConfig {
+        cases: var("AYRA_FUZZ_CASES").unwrap_or(default_cases),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(var("AYRA_FUZZ_SEED").unwrap_or(SEED)),
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    }
 }
 
 /// Whether a response with this status carries a body at all (HTTP/1.1).
@@ -300,7 +313,7 @@ fn check(case: &Case, result: &ayra::Result<Vec<u8>>) -> Result<(), TestCaseErro
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(400)))]
+    #![proptest_config(config(400))]
 
     #[test]
     fn any_response_is_decoded_or_a_typed_error_of_its_kind(case in case()) {

@@ -242,10 +242,29 @@ async fn dot_segments_and_separators_never_leave_their_segment() {
     }
 }
 
+/// The seed of `cargo test`'s cases.
+const SEED: u64 = 0x5eed_0019_a7a5_0004;
+
+/// The properties' configuration. `cargo test` draws `default_cases` cases
+/// from a fixed seed, so that a commit passes or fails the same way on every
+/// run and machine; `cargo xtask fuzz` explores with `AYRA_FUZZ_CASES` cases
+/// from a fresh `AYRA_FUZZ_SEED`, which it prints to replay a failure. A
+/// failure's case is saved beside this file (`.proptest-regressions`) and
+/// replayed first on every run: commit it.
+fn config(default_cases: u32) -> ProptestConfig {
+    fn var<T: std::str::FromStr>(name: &str) -> Option<T> {
+        std::env::var(name).ok()?.parse().ok()
+    }
+    ProptestConfig {
+        cases: var("AYRA_FUZZ_CASES").unwrap_or(default_cases),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(var("AYRA_FUZZ_SEED").unwrap_or(SEED)),
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
-    ))]
+    #![proptest_config(config(48))]
 
     #[test]
     fn any_value_is_one_segment_or_refused(

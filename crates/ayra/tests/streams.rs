@@ -134,7 +134,6 @@ async fn a_silence_longer_than_the_idle_timeout_is_a_timeout() {
         Duration::from_secs(5),
         Some(Duration::from_millis(150)),
     );
-    let started = std::time::Instant::now();
     let mut out = Vec::new();
     let outcome = client
         .download_export()
@@ -146,7 +145,6 @@ async fn a_silence_longer_than_the_idle_timeout_is_a_timeout() {
         .await;
     let err = outcome.expect_err("the silence exceeds the idle timeout");
     assert!(matches!(err, ayra::Error::Timeout { .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(5));
 
     // Turned off, the same silence is waited out.
     let client = client_for(&url, Duration::from_secs(5), None);

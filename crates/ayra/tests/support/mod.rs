@@ -94,6 +94,18 @@ impl Server {
         self.requests.lock().unwrap().len()
     }
 
+    /// Waits until the server has received `n` requests (bounded: panics
+    /// after 10 s), so that a test can act while they are in flight.
+    pub async fn received(&self, n: usize) {
+        for _ in 0..2000 {
+            if self.count() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("the server received {} of {n} requests", self.count());
+    }
+
     pub fn recorded(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
