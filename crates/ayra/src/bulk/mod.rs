@@ -23,8 +23,10 @@
 //!   first throttle). Other accounts go on at their own pace. The runner
 //!   retries (the clients' own retries are turned off for its calls).
 //! - **Memory bounded.** An item is pulled from the stream only when a slot
-//!   is free: at most [`Bulk::concurrency`] items are held at a time,
-//!   whatever the length of the stream.
+//!   is free: at most twice [`Bulk::concurrency`] items are held at a time
+//!   (those in flight, and as many waiting for their account: an account
+//!   paused by a throttle does not hold up the others), whatever the length
+//!   of the stream.
 //! - **A true record.** With [`Bulk::report`] each outcome is written and
 //!   flushed as it finishes, so a run killed half-way leaves a line for
 //!   every item that finished, and none for an item that did not.
@@ -432,8 +434,8 @@ impl Bulk {
         }
     }
 
-    /// Items in flight at most, over all accounts (default 64); also the
-    /// most items pulled from the stream and not yet finished.
+    /// Items in flight at most, over all accounts (default 64). Twice as many
+    /// at most are pulled from the stream and not yet finished.
     pub fn concurrency(mut self, n: usize) -> Bulk {
         self.concurrency = n.max(1);
         self
@@ -527,6 +529,7 @@ impl Bulk {
             retry: self.retry,
             accounts: limiters,
             cancel: Arc::new(cancel),
+            slots: Arc::new(Semaphore::new(self.concurrency)),
             counters: Counters::default(),
             summary: Mutex::new(Summary::default()),
             started: Instant::now(),
@@ -550,7 +553,7 @@ impl Bulk {
                 let (shared, op, cancelled) = (run_shared.clone(), op.clone(), cancelled.clone());
                 async move { run_item(shared, op, cancelled, item).await }
             })
-            .buffer_unordered(self.concurrency)
+            .buffer_unordered(2 * self.concurrency)
             .map(move |outcome| {
                 record_shared.record(&outcome);
                 outcome
@@ -582,6 +585,8 @@ struct Shared {
     retry: RetryPolicy,
     accounts: HashMap<String, Arc<AccountState>>,
     cancel: Arc<watch::Sender<bool>>,
+    /// Items in flight over all accounts.
+    slots: Arc<Semaphore>,
     counters: Counters,
     summary: Mutex<Summary>,
     started: Instant,
@@ -660,12 +665,18 @@ where
         outcome.error = Some(ItemError::UnknownAccount(outcome.account.clone()));
         return outcome;
     };
-    let permit = tokio::select! {
+    // The account's slot first, then one of the run's: an item waiting for
+    // a busy or paused account holds none of the run's slots.
+    let permits = tokio::select! {
         biased;
         _ = wait_cancelled(cancelled.clone()) => None,
-        permit = account.slots.clone().acquire_owned() => permit.ok(),
+        permits = async {
+            let account = account.slots.clone().acquire_owned().await.ok()?;
+            let run = shared.slots.clone().acquire_owned().await.ok()?;
+            Some((account, run))
+        } => permits,
     };
-    let Some(_permit) = permit else {
+    let Some(_permits) = permits else {
         outcome.status = Status::NotDone;
         outcome.error = Some(ItemError::Cancelled);
         return outcome;
