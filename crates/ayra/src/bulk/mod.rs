@@ -117,6 +117,15 @@ impl Account {
     }
 }
 
+/// The client's own account label ([`Client::account_label`]): set one
+/// with [`Client::for_account`] or `ClientBuilder::account_label`, since
+/// the default, made of the key's last characters, changes with the key.
+impl From<Client> for Account {
+    fn from(client: Client) -> Account {
+        Account::new(client.account_label().to_string(), client)
+    }
+}
+
 /// One item of a batch: the label of its account, its stable key and what
 /// the operation needs to write it.
 #[derive(Clone, Debug, PartialEq)]
@@ -498,7 +507,7 @@ impl Bulk {
     /// item's value; it reports what it did with a [`Done`].
     pub fn run<T, S, F, Fut>(
         self,
-        accounts: impl IntoIterator<Item = Account>,
+        accounts: impl IntoIterator<Item = impl Into<Account>>,
         items: S,
         op: F,
     ) -> Run
@@ -511,6 +520,7 @@ impl Bulk {
         let limiters: HashMap<String, Arc<AccountState>> = accounts
             .into_iter()
             .map(|a| {
+                let a: Account = a.into();
                 let state = AccountState {
                     client: a.client.with_options(|o| o.retry(RetryPolicy::none())),
                     limiter: Limiter::new(self.initial_rate, self.max_rate),
