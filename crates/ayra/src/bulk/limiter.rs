@@ -17,9 +17,14 @@ use tokio::time::Instant;
 const MIN_RATE: f64 = 0.5;
 /// After a throttle the rate is this fraction of what the server admitted.
 const DECREASE: f64 = 0.9;
-/// Between throttles, each admitted request adds this to the rate: about
-/// 1% more per second, whatever the scale of the limit.
-const INCREASE: f64 = 0.01;
+/// Below 95% of the rate a throttle came at, each admitted request adds
+/// this to the rate (about 3% more per second): back near it in ~2 s.
+const RECOVER: f64 = 0.03;
+/// Above it, about 0.2% more per second: a slow probe of a higher limit.
+const PROBE: f64 = 0.002;
+/// A known limit is paced at this fraction of it at most, a margin for
+/// the timing jitter of a loaded machine (a fixed window counts arrivals).
+const KNOWN_MARGIN: f64 = 0.97;
 /// The span over which admitted requests are counted to estimate the limit.
 const HORIZON: Duration = Duration::from_secs(1);
 
@@ -33,8 +38,10 @@ struct State {
     rate: f64,
     /// Doubling every second until the first throttle (slow start).
     slow_start: bool,
-    /// The earliest time the next request may go.
-    next: Instant,
+    /// The rate the last throttle came at (or the known limit's pace).
+    ceiling: Option<f64>,
+    /// When the last request went: the next one waits `1 / rate` after it.
+    last_sent: Option<Instant>,
     /// No request goes before this (the server's `Retry-After`).
     paused_until: Instant,
     /// When the last throttle was taken into account: throttles of requests
@@ -45,16 +52,24 @@ struct State {
 }
 
 impl Limiter {
-    pub(crate) fn new(initial_rate: f64, max_rate: f64) -> Limiter {
-        let max_rate = max_rate.max(MIN_RATE);
-        let now = Instant::now();
+    /// Without a known limit: from `initial_rate`, doubling every second
+    /// until the first throttle. With one: at 95% of it, never above 97%.
+    pub(crate) fn new(initial_rate: f64, known_limit: Option<f64>) -> Limiter {
+        let (rate, max_rate, slow_start, ceiling) = match known_limit {
+            Some(limit) => {
+                let max = (limit * KNOWN_MARGIN).max(MIN_RATE);
+                ((limit * 0.95).max(MIN_RATE), max, false, Some(max))
+            }
+            None => (initial_rate.max(MIN_RATE), f64::MAX, true, None),
+        };
         Limiter {
             max_rate,
             state: Mutex::new(State {
-                rate: initial_rate.clamp(MIN_RATE, max_rate),
-                slow_start: true,
-                next: now,
-                paused_until: now,
+                rate,
+                slow_start,
+                ceiling,
+                last_sent: None,
+                paused_until: Instant::now(),
                 last_throttle: None,
                 admitted: VecDeque::new(),
             }),
@@ -65,22 +80,23 @@ impl Limiter {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits for this request's turn; returns when it was sent.
+    /// Waits for this request's turn; returns when it was sent. A turn is
+    /// taken when it comes, not booked ahead: tasks that wake late (a busy
+    /// machine) still go one by one, `1 / rate` apart, never in a burst.
     pub(crate) async fn acquire(&self) -> Instant {
         loop {
-            let (slot, paused_until) = {
+            let ready = {
                 let mut s = self.lock();
                 let now = Instant::now();
-                let slot = s.next.max(now).max(s.paused_until);
-                s.next = slot + Duration::from_secs_f64(1.0 / s.rate);
-                (slot, s.paused_until)
+                let gap = Duration::from_secs_f64(1.0 / s.rate);
+                let ready = s.last_sent.map_or(now, |t| t + gap).max(s.paused_until);
+                if ready <= now {
+                    s.last_sent = Some(now);
+                    return now;
+                }
+                ready
             };
-            tokio::time::sleep_until(slot).await;
-            // A pause that began while this task slept applies to it too.
-            let s = self.lock();
-            if s.paused_until <= paused_until || s.paused_until <= Instant::now() {
-                return Instant::now();
-            }
+            tokio::time::sleep_until(ready).await;
         }
     }
 
@@ -92,7 +108,11 @@ impl Limiter {
         while s.admitted.front().is_some_and(|t| now - *t > HORIZON) {
             s.admitted.pop_front();
         }
-        let step = if s.slow_start { 1.0 } else { INCREASE };
+        let step = match s.ceiling {
+            _ if s.slow_start => 1.0,
+            Some(c) if s.rate < 0.95 * c => RECOVER,
+            _ => PROBE,
+        };
         s.rate = (s.rate + step).min(self.max_rate);
     }
 
@@ -102,7 +122,6 @@ impl Limiter {
         let mut s = self.lock();
         let now = Instant::now();
         s.paused_until = s.paused_until.max(now + wait);
-        s.next = s.next.max(s.paused_until);
         if s.last_throttle.is_some_and(|t| sent < t) {
             return;
         }
@@ -116,6 +135,7 @@ impl Limiter {
         } else {
             s.rate
         };
+        s.ceiling = Some(base);
         s.rate = (base * DECREASE).clamp(MIN_RATE, self.max_rate);
         s.slow_start = false;
         s.admitted.clear();
@@ -133,7 +153,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_throttle_pauses_and_lowers_the_rate_once() {
-        let l = Limiter::new(100.0, 1000.0);
+        let l = Limiter::new(100.0, None);
         let sent = l.acquire().await;
         let also_sent = l.acquire().await;
         for _ in 0..40 {

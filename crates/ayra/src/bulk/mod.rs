@@ -19,8 +19,11 @@
 //!   429 (or a 503 with `Retry-After`) seen by one task pauses every task
 //!   of that account until the time the server names, and the account's
 //!   send rate drops to 90% of what the server admitted over the last
-//!   second, then grows by about 1% a second (doubling a second until the
-//!   first throttle). Other accounts go on at their own pace. The runner
+//!   second, grows back to 95% of it in about 2 s and then probes higher by
+//!   about 0.2% a second. Requests go one by one, `1 / rate` apart, never in
+//!   a burst. Without [`Bulk::rate_limit`] an account starts at
+//!   [`Bulk::initial_rate`] and doubles every second until its first
+//!   throttle. Other accounts go on at their own pace. The runner
 //!   retries (the clients' own retries are turned off for its calls).
 //! - **Memory bounded.** An item is pulled from the stream only when a slot
 //!   is free: at most twice [`Bulk::concurrency`] items are held at a time
@@ -405,7 +408,7 @@ pub struct Bulk {
     stop_on_failure: bool,
     total: Option<u64>,
     initial_rate: f64,
-    max_rate: f64,
+    rate_limit: Option<f64>,
     report: Option<Report>,
     progress: Option<ProgressFn>,
 }
@@ -437,7 +440,7 @@ impl Bulk {
             stop_on_failure: false,
             total: None,
             initial_rate: 10.0,
-            max_rate: 10_000.0,
+            rate_limit: None,
             report: None,
             progress: None,
         }
@@ -483,9 +486,12 @@ impl Bulk {
         self
     }
 
-    /// Each account's send rate at most (default 10,000/s): a limit you know.
-    pub fn max_rate(mut self, per_second: f64) -> Bulk {
-        self.max_rate = per_second;
+    /// Each account's rate limit, when you know it (requests per second,
+    /// e.g. 50): the accounts start at 95% of it, without slow start, and
+    /// never go above 97% (a margin for timing jitter); a throttle still
+    /// lowers the rate.
+    pub fn rate_limit(mut self, per_second: f64) -> Bulk {
+        self.rate_limit = Some(per_second);
         self
     }
 
@@ -523,7 +529,7 @@ impl Bulk {
                 let a: Account = a.into();
                 let state = AccountState {
                     client: a.client.with_options(|o| o.retry(RetryPolicy::none())),
-                    limiter: Limiter::new(self.initial_rate, self.max_rate),
+                    limiter: Limiter::new(self.initial_rate, self.rate_limit),
                     slots: Arc::new(Semaphore::new(self.per_account)),
                 };
                 (a.label, Arc::new(state))
