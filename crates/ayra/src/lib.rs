@@ -74,6 +74,7 @@
 #![deny(missing_docs)]
 
 mod account;
+pub mod bulk;
 mod cache;
 mod client;
 mod download;
