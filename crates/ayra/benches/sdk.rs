@@ -302,6 +302,10 @@ async fn run(scale: usize) {
         cpu_model(),
         loadavg()
     );
+    account_clients(scale).await;
+    if std::env::var("AYRA_BENCH_ONLY").is_ok_and(|v| v == "5") {
+        return;
+    }
     let Some(server) = child_sandbox().await else {
         return;
     };
@@ -400,6 +404,59 @@ async fn run(scale: usize) {
 
     // 3. Pagination, against a sandbox in a child process.
     pagination(scale).await;
+}
+
+/// Section 5: the client of another account (`for_account`) against a new
+/// client from the builder (its own pool and TLS set-up), wall time and
+/// allocations per client made, in the same run. No network.
+async fn account_clients(scale: usize) {
+    let root = sdk("http://127.0.0.1:9/v1", None);
+    let keys: Vec<String> = (0..64).map(|i| format!("sk_test_account_{i:08}")).collect();
+    let n = 2_000 / scale;
+    let make = |fresh: bool, i: usize| {
+        let key = &keys[i % keys.len()];
+        if fresh {
+            ayra::Client::builder()
+                .api_key(key)
+                .account_label("acct")
+                .base_url("http://127.0.0.1:9/v1")
+                .build()
+                .unwrap()
+        } else {
+            root.for_account("acct", key).unwrap()
+        }
+    };
+    let mut per = [Vec::new(), Vec::new()];
+    for _ in 0..5 {
+        for (side, fresh) in [(0, false), (1, true)] {
+            let t = Instant::now();
+            for i in 0..n {
+                std::hint::black_box(make(fresh, i));
+            }
+            per[side].push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        }
+    }
+    let mut allocs = [0.0; 2];
+    for (side, fresh) in [(0, false), (1, true)] {
+        let before = ALLOCS.load(Relaxed);
+        COUNTING.store(true, Relaxed);
+        for i in 0..100 {
+            std::hint::black_box(make(fresh, i));
+        }
+        COUNTING.store(false, Relaxed);
+        allocs[side] = (ALLOCS.load(Relaxed) - before) as f64 / 100.0;
+    }
+    let ratio: Vec<f64> = per[1].iter().zip(&per[0]).map(|(b, a)| b / a).collect();
+    let [account, fresh] = per;
+    println!(
+        "5.  a client per account, min / median / max of 5 rounds of {n}: for_account {} us ({:.1} allocations), Client::builder().build() {} us ({:.1} allocations), build/for_account {} (load average {})",
+        show(spread(account), 2),
+        allocs[0],
+        show(spread(fresh), 1),
+        allocs[1],
+        show(spread(ratio), 0),
+        loadavg()
+    );
 }
 
 async fn retry_cost(scale: usize) {

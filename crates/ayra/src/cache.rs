@@ -2,6 +2,10 @@
 //! reads (operations the spec marks `x-ayra-cache: true`, such as voices and
 //! time zones), dropped as soon as this client writes to what they describe.
 //!
+//! Entries are kept per account (the identity of the key that fetched
+//! them): a response read with one account's key is never served to
+//! another account's client, even when both share this cache.
+//!
 //! A hit is a response no server sent: it carries no `X-Request-Id` and has
 //! `x-ayra-cache: hit` ([`crate::ResponseExt::is_cached`]).
 
@@ -27,7 +31,7 @@ pub(crate) struct Cache {
 
 #[derive(Debug, Default)]
 struct State {
-    entries: HashMap<String, Entry>,
+    entries: HashMap<(u64, String), Entry>,
     /// Bumped by every invalidation: a read that started before a write
     /// must not store what it saw.
     generation: u64,
@@ -53,13 +57,15 @@ impl Cache {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The live entry for this URL, if any.
-    pub(crate) fn get(&self, url: &str) -> Option<Entry> {
+    /// The live entry of this account for this URL, if any.
+    pub(crate) fn get(&self, account: u64, url: &str) -> Option<Entry> {
         let mut state = self.state();
-        match state.entries.get(url) {
+        // One lookup key per call; the map is small and a hit saves a request.
+        let key = (account, url.to_string());
+        match state.entries.get(&key) {
             Some(e) if e.stored.elapsed() < self.ttl => Some(e.clone()),
             Some(_) => {
-                state.entries.remove(url);
+                state.entries.remove(&key);
                 None
             }
             None => None,
@@ -73,7 +79,15 @@ impl Cache {
 
     /// Stores a 200 read that started in `generation`, unless a write
     /// invalidated the cache since.
-    pub(crate) fn put(&self, url: String, generation: u64, headers: &HeaderMap, body: Bytes) {
+    pub(crate) fn put(
+        &self,
+        account: u64,
+        url: String,
+        generation: u64,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) {
+        let key = (account, url);
         let mut headers = headers.clone();
         headers.remove("x-request-id");
         headers.insert(CACHE_HEADER, HeaderValue::from_static("hit"));
@@ -87,7 +101,7 @@ impl Cache {
         if state.generation != generation {
             return;
         }
-        if state.entries.len() >= MAX_ENTRIES && !state.entries.contains_key(&url) {
+        if state.entries.len() >= MAX_ENTRIES && !state.entries.contains_key(&key) {
             let ttl = self.ttl;
             state.entries.retain(|_, e| e.stored.elapsed() < ttl);
             if state.entries.len() >= MAX_ENTRIES {
@@ -101,16 +115,21 @@ impl Cache {
                 }
             }
         }
-        state.entries.insert(url, entry);
+        state.entries.insert(key, entry);
     }
 
-    /// A write drops every cached read of its path, of a path under it, or
-    /// of a path above it (the resource or collection it changes).
-    pub(crate) fn invalidate(&self, url: &reqwest::Url) {
+    /// A write drops every cached read of its account of its path, of a
+    /// path under it, or of a path above it (the resource or collection it
+    /// changes). Other accounts' entries stay: the write did not touch their
+    /// data.
+    pub(crate) fn invalidate(&self, account: u64, url: &reqwest::Url) {
         let written = url.path().trim_end_matches('/');
         let mut state = self.state();
         state.generation += 1;
-        state.entries.retain(|key, _| {
+        state.entries.retain(|(owner, key), _| {
+            if *owner != account {
+                return true;
+            }
             let path = reqwest::Url::parse(key)
                 .map(|u| u.path().trim_end_matches('/').to_string())
                 .unwrap_or_default();

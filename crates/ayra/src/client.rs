@@ -1,9 +1,9 @@
 //! The client users hold: configuration, environments, and construction.
 
+use crate::account::Account;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 use crate::runtime::Inner;
-use reqwest::header::HeaderValue;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +40,10 @@ impl Environment {
 /// println!("{} speaks {}", agent.data.name, agent.data.language);
 /// # Ok(()) }
 /// ```
+///
+/// One client serves many accounts: [`Client::for_account`] gives the
+/// client of another account's key, sharing this one's connections and
+/// settings.
 #[derive(Clone)]
 pub struct Client {
     api: Arc<crate::api::Client>,
@@ -49,6 +53,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use progenitor_client::ClientInfo;
         f.debug_struct("Client")
+            .field("account", &self.account_label())
             .field("base_url", &self.api.baseurl())
             .field("api_key", &"<redacted>")
             .field("retry", &self.api.inner().retry)
@@ -95,6 +100,64 @@ impl Client {
     pub fn base_url(&self) -> &str {
         use progenitor_client::ClientInfo;
         self.api.baseurl()
+    }
+
+    /// The client of another account: the same connection pool, base URL,
+    /// timeouts, retry policy and per-call options as this one, with
+    /// `api_key` instead of this client's key. Cheap (no new pool, no TLS
+    /// set-up): make one per account and keep it, or one per request.
+    ///
+    /// `label` names the account wherever it may be printed: errors
+    /// ([`Error::account`]), tracing spans (`account` field) and `Debug`.
+    /// The key never is. Nothing crosses between accounts inside the
+    /// client: cached reference data is kept per key, and idempotency keys
+    /// are made per call.
+    ///
+    /// A key that is empty, holds whitespace or characters a header cannot
+    /// carry, or a label that is empty, unprintable or holds the key, is an
+    /// [`Error::Config`] here, before anything is sent.
+    ///
+    /// ```
+    /// # fn run() -> ayra::Result<()> {
+    /// let agency = ayra::Client::builder()
+    ///     .api_key("sk_live_agency_0000")
+    ///     .timeout(std::time::Duration::from_secs(10))
+    ///     .build()?;
+    /// let acme = agency.for_account("acme", "sk_live_acme_1234")?;
+    /// let globex = agency.for_account("globex", "sk_live_globex_5678")?;
+    /// assert_eq!(acme.account_label(), "acme");
+    /// assert!(format!("{globex:?}").contains("globex"));
+    /// assert!(!format!("{globex:?}").contains("sk_live_globex_5678"));
+    /// assert!(agency.for_account("bad", " ").is_err());
+    /// # Ok(()) }
+    /// # run().unwrap();
+    /// ```
+    pub fn for_account(
+        &self,
+        label: impl Into<String>,
+        api_key: impl AsRef<str>,
+    ) -> Result<Client> {
+        use progenitor_client::ClientInfo;
+        let account = Account::new(Some(label.into()), api_key.as_ref())?;
+        let inner = Inner {
+            account,
+            ..self.api.inner().clone()
+        };
+        Ok(Client {
+            api: Arc::new(crate::api::Client::new_with_client(
+                self.api.baseurl(),
+                self.api.client().clone(),
+                inner,
+            )),
+        })
+    }
+
+    /// The label of this client's account: the one given to
+    /// [`Client::for_account`] or [`ClientBuilder::account_label`], else
+    /// `…` and the key's last 4 characters. Safe to print; never the key.
+    pub fn account_label(&self) -> &str {
+        use progenitor_client::ClientInfo;
+        self.api.inner().account.label()
     }
 
     /// A client that shares this one's connections and credentials but
@@ -167,6 +230,7 @@ impl CallOptions {
 #[derive(Default)]
 pub struct ClientBuilder {
     api_key: Option<String>,
+    account_label: Option<String>,
     environment: Option<Environment>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -180,6 +244,7 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("account_label", &self.account_label)
             .field("environment", &self.environment)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -195,6 +260,14 @@ impl ClientBuilder {
     /// The API key (`Authorization: Bearer <key>`). Required.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// The printable name of this client's account (see
+    /// [`Client::account_label`]); default: `…` and the key's last 4
+    /// characters.
+    pub fn account_label(mut self, label: impl Into<String>) -> Self {
+        self.account_label = Some(label.into());
         self
     }
 
@@ -259,10 +332,7 @@ impl ClientBuilder {
         let key = self
             .api_key
             .ok_or_else(|| Error::Config("an API key is required".to_string()))?;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-            Error::Config("the API key has characters not allowed in a header".to_string())
-        })?;
-        auth.set_sensitive(true);
+        let account = Account::new(self.account_label, &key)?;
         let environment = self.environment.unwrap_or(Environment::Production);
         let base_url = check_base_url(environment.base_url())?;
         let http = match self.http {
@@ -282,7 +352,7 @@ impl ClientBuilder {
             .map_err(|e| Error::Config(format!("base URL {base_url:?} is not a URL: {e}")))?;
         let inner = Inner {
             base,
-            auth,
+            account,
             retry: self.retry.unwrap_or_default(),
             timeout: Some(self.timeout.unwrap_or(DEFAULT_TIMEOUT)),
             cache: self

@@ -84,6 +84,9 @@ pub struct Call {
     pub attempts: u32,
     /// The `Idempotency-Key` every attempt carried, for writes that take one.
     pub idempotency_key: Option<String>,
+    /// The label of the account the call was made for
+    /// ([`crate::Client::account_label`]); never the key.
+    pub account: Option<std::sync::Arc<str>>,
 }
 
 /// A non-2xx response: the API's error envelope when the body was one, with
@@ -174,6 +177,11 @@ impl Error {
     /// ```
     pub fn idempotency_key(&self) -> Option<&str> {
         self.call()?.idempotency_key.as_deref()
+    }
+
+    /// The label of the account the call was for ([`crate::Client::for_account`]).
+    pub fn account(&self) -> Option<&str> {
+        self.call()?.account.as_deref()
     }
 
     /// How many attempts the call made (0 when it never reached the network).
@@ -346,19 +354,23 @@ fn snippet(body: &[u8]) -> String {
     String::from_utf8_lossy(&body[..cut]).into_owned()
 }
 
-/// ` (request_id X, N attempts)`, or what of it is known.
+/// ` (account A, request_id X, N attempts)`, or what of it is known.
 fn context(f: &mut fmt::Formatter<'_>, request_id: Option<&str>, call: &Call) -> fmt::Result {
+    let account = call.account.as_deref().map(|a| format!("account {a}"));
+    let request_id = request_id.map(|id| format!("request_id {id}"));
     let attempts = match call.attempts {
-        0 => String::new(),
-        1 => "1 attempt".to_string(),
-        n => format!("{n} attempts"),
+        0 => None,
+        1 => Some("1 attempt".to_string()),
+        n => Some(format!("{n} attempts")),
     };
-    match (request_id, attempts.is_empty()) {
-        (Some(id), true) => write!(f, " (request_id {id})"),
-        (Some(id), false) => write!(f, " (request_id {id}, {attempts})"),
-        (None, true) => Ok(()),
-        (None, false) => write!(f, " ({attempts})"),
+    let parts: Vec<String> = [account, request_id, attempts]
+        .into_iter()
+        .flatten()
+        .collect();
+    if parts.is_empty() {
+        return Ok(());
     }
+    write!(f, " ({})", parts.join(", "))
 }
 
 impl fmt::Display for Error {

@@ -73,6 +73,7 @@
 //! to an `Unknown(String)` variant, so a deployed client keeps working.
 #![deny(missing_docs)]
 
+mod account;
 mod cache;
 mod client;
 mod download;

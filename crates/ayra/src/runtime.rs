@@ -65,17 +65,18 @@ pub struct Inner {
     /// The base URL, parsed once: each call's URL is a copy with its path
     /// set ([`url`]), which skips parsing the scheme and host again.
     pub(crate) base: reqwest::Url,
-    pub(crate) auth: HeaderValue,
     pub(crate) retry: RetryPolicy,
     /// Each attempt's limit; for streams, the limit to the first byte.
     pub(crate) timeout: Option<Duration>,
     pub(crate) cache: Option<Arc<crate::cache::Cache>>,
+    /// Whose key `auth` is: a printable label and an identity for the cache.
+    pub(crate) account: crate::account::Account,
 }
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Inner")
-            .field("auth", &"<redacted>")
+            .field("account", &self.account.label())
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
             .finish()
@@ -125,7 +126,11 @@ pub async fn json<T: serde::de::DeserializeOwned>(
         body,
     } = done.reply
     else {
-        return Err(unexpected_stream(call_of(done.attempts, &done.key)));
+        return Err(unexpected_stream(call_of(
+            done.attempts,
+            &done.key,
+            &client.inner().account,
+        )));
     };
     match serde_json::from_slice(&body) {
         Ok(value) => Ok(ResponseValue::new(value, status, headers)),
@@ -134,7 +139,7 @@ pub async fn json<T: serde::de::DeserializeOwned>(
             request_id(&headers),
             &body,
             e,
-            call_of(done.attempts, &done.key),
+            call_of(done.attempts, &done.key, &client.inner().account),
         )),
     }
 }
@@ -154,7 +159,11 @@ pub async fn empty(
         Reply::Read {
             status, headers, ..
         } => Ok(ResponseValue::new((), status, headers)),
-        Reply::Stream(_) => Err(unexpected_stream(call_of(done.attempts, &done.key))),
+        Reply::Stream(_) => Err(unexpected_stream(call_of(
+            done.attempts,
+            &done.key,
+            &client.inner().account,
+        ))),
     }
 }
 
@@ -242,7 +251,7 @@ enum Key {
 }
 
 /// What a call did, for its error.
-fn call_of(attempts: u32, key: &Option<Key>) -> Call {
+fn call_of(attempts: u32, key: &Option<Key>, account: &crate::account::Account) -> Call {
     let idempotency_key = key.as_ref().and_then(|key| match key {
         Key::Generated(uuid) => Some(uuid.hyphenated().to_string()),
         Key::Given(value) => value.to_str().ok().map(str::to_string),
@@ -250,6 +259,7 @@ fn call_of(attempts: u32, key: &Option<Key>) -> Call {
     Call {
         attempts,
         idempotency_key,
+        account: Some(account.shared_label()),
     }
 }
 
@@ -263,7 +273,7 @@ async fn call(
 ) -> Result<Done> {
     let inner = client.inner();
     let headers = request.headers_mut();
-    headers.insert(AUTHORIZATION, inner.auth.clone());
+    headers.insert(AUTHORIZATION, inner.account.auth().clone());
     let version = <crate::api::Client as ClientInfo<Inner>>::api_version();
     headers.insert(API_VERSION, HeaderValue::from_static(version));
     let key = if op.idempotency_key {
@@ -284,18 +294,7 @@ async fn call(
         None
     };
     let streaming = streaming || op.streaming;
-    let limit = inner.timeout;
-    let send = |request| {
-        with_retries(
-            client.client(),
-            &inner.retry,
-            request,
-            op,
-            streaming,
-            limit,
-            key,
-        )
-    };
+    let send = |request| with_retries(client.client(), inner, request, op, streaming, key);
     let Some(cache) = inner.cache.as_deref() else {
         return send(request).await;
     };
@@ -304,15 +303,15 @@ async fn call(
         // Before and after, whatever the outcome: a write that failed may
         // still have been applied, and a read racing it must not store what
         // it saw before the write.
-        cache.invalidate(&url);
+        cache.invalidate(inner.account.id(), &url);
         let outcome = send(request).await;
-        cache.invalidate(&url);
+        cache.invalidate(inner.account.id(), &url);
         return outcome;
     }
     if !op.cacheable {
         return send(request).await;
     }
-    if let Some(hit) = cache.get(url.as_str()) {
+    if let Some(hit) = cache.get(inner.account.id(), url.as_str()) {
         tracing::debug!(operation = op.id, "served from cache");
         let reply = Reply::Read {
             status: hit.status,
@@ -333,7 +332,13 @@ async fn call(
         body,
     } = &done.reply
     {
-        cache.put(url.to_string(), generation, headers, body.clone());
+        cache.put(
+            inner.account.id(),
+            url.to_string(),
+            generation,
+            headers,
+            body.clone(),
+        );
     }
     Ok(done)
 }
@@ -342,13 +347,13 @@ async fn call(
 /// and the policy allows; each attempt is a tracing span with its number.
 async fn with_retries(
     http: &reqwest::Client,
-    policy: &RetryPolicy,
+    inner: &Inner,
     mut request: reqwest::Request,
     op: &'static Operation,
     streaming: bool,
-    limit: Option<Duration>,
     key: Option<Key>,
 ) -> Result<Done> {
+    let (account, policy, limit) = (&inner.account, &inner.retry, inner.timeout);
     let is_delete = request.method() == Method::DELETE;
     // Whether an earlier attempt may have been applied by the server.
     let mut maybe_applied = false;
@@ -361,9 +366,10 @@ async fn with_retries(
         } else {
             None
         };
-        let call = || call_of(attempts, &key);
+        let call = || call_of(attempts, &key, account);
         let span = tracing::debug_span!(
             "ayra.request",
+            account = account.label(),
             operation = op.id,
             method = %request.method(),
             path = op.path,

@@ -175,7 +175,11 @@ async fn a_refused_connection_is_a_transport_error() {
     assert_eq!(text.lines().count(), 1);
     // What failed, how often, and no fragment that dangles ("for url:").
     assert!(text.starts_with("connection failed: "), "{text}");
-    assert!(text.ends_with("(2 attempts)"), "{text}");
+    assert!(text.ends_with(", 2 attempts)"), "{text}");
+    assert!(
+        text.contains("(account …cdef, "),
+        "the default label: {text}"
+    );
     assert!(
         !text.contains("for url") && !text.contains("127.0.0.1"),
         "{text}"

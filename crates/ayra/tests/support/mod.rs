@@ -48,6 +48,8 @@ pub enum Reply {
 pub struct Server {
     pub url: String,
     pub requests: Arc<Mutex<Vec<Recorded>>>,
+    /// TCP connections accepted so far.
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -69,8 +71,11 @@ impl Server {
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
         let handler = Arc::new(handler);
         let log = requests.clone();
+        let connections: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let accepted = connections.clone();
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
+                accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let (handler, log) = (handler.clone(), log.clone());
                 tokio::spawn(async move {
                     let _ = serve(socket, handler, log).await;
@@ -80,6 +85,7 @@ impl Server {
         Server {
             url,
             requests,
+            connections,
             task,
         }
     }
