@@ -77,6 +77,7 @@ pub(crate) type ApiResult = Result<Reply, ApiError>;
 
 /// Everything a handler may look at.
 pub(crate) struct Ctx {
+    /// The data of the caller's account (and of no other).
     pub state: Arc<Mutex<State>>,
     /// For work that outlives the request (live event streams).
     pub clock: Arc<Clock>,

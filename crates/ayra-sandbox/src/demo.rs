@@ -9,19 +9,19 @@ use serde_json::{Map, Value, json};
 
 use crate::fixtures::{FIXTURES, ago, plus};
 use crate::model::*;
-use crate::state::{BASE62, State};
+use crate::state::{Ids, State, random_id};
 
 pub(crate) const DEMO_CONTACTS: usize = 3000;
 pub(crate) const DEMO_CONVERSATIONS: usize = 3000;
 
-fn id(rng: &mut StdRng, prefix: &str) -> String {
-    let mut s = String::with_capacity(prefix.len() + 11);
-    s.push_str(prefix);
-    s.push('_');
-    for _ in 0..10 {
-        s.push(BASE62[rng.random_range(0..BASE62.len())] as char);
+/// A fresh id from the demo data's own random stream, unique across accounts.
+fn id(rng: &mut StdRng, ids: &Ids, prefix: &str) -> String {
+    loop {
+        let id = random_id(rng, prefix);
+        if ids.claim(&id) {
+            return id;
+        }
     }
-    s
 }
 
 fn pick<T: Copy>(rng: &mut StdRng, v: &[T]) -> T {
@@ -277,16 +277,20 @@ fn phone(rng: &mut StdRng, n: usize) -> String {
 
 pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
     let mut rng = StdRng::seed_from_u64(seed);
+    let ids = st.ids.clone();
     let day = 86_400i64;
 
-    // Agents: the fixtures plus 7 generated ones.
-    let mut agents: Vec<(String, String, &str)> = vec![(
-        FIXTURES.agent_active.to_string(),
-        FIXTURES.agent_active_phone.to_string(),
-        "Lumiere Dental",
-    )];
+    // Agents: the fixtures' active one (in the default account) plus 7 generated ones.
+    let mut agents: Vec<(String, String, &str)> = Vec::new();
+    if st.agents.contains_key(FIXTURES.agent_active) {
+        agents.push((
+            FIXTURES.agent_active.to_string(),
+            FIXTURES.agent_active_phone.to_string(),
+            "Lumiere Dental",
+        ));
+    }
     for (i, (name, voice, lang, business)) in AGENTS.iter().enumerate() {
-        let aid = id(&mut rng, "agt");
+        let aid = id(&mut rng, &ids, "agt");
         let number = format!("+1415555{:04}", 200 + i);
         let status = if i == 5 { "disabled" } else { "active" };
         let created = ago(now, (120 - i as i64 * 10) * day);
@@ -326,7 +330,7 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
     // Contacts, oldest first.
     let mut contacts: Vec<(String, String, Option<String>)> = Vec::with_capacity(DEMO_CONTACTS);
     for n in 0..DEMO_CONTACTS {
-        let cid = id(&mut rng, "cnt");
+        let cid = id(&mut rng, &ids, "cnt");
         let first = pick(&mut rng, FIRST).to_string();
         let last = (!rng.random_bool(0.1)).then(|| pick(&mut rng, LAST).to_string());
         let has_email = rng.random_bool(0.8);
@@ -404,7 +408,7 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
     let total_w: u32 = outcomes.iter().map(|o| o.1).sum();
     let mut booked: Vec<(String, Option<String>, DateTime<Utc>)> = Vec::new();
     for n in 0..DEMO_CONVERSATIONS {
-        let cid = id(&mut rng, "conv");
+        let cid = id(&mut rng, &ids, "conv");
         let agent = &agents[if rng.random_bool(0.35) {
             0
         } else {
@@ -524,7 +528,7 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
     }
     // A few live calls right now.
     for i in 0..3 {
-        let cid = id(&mut rng, "conv");
+        let cid = id(&mut rng, &ids, "conv");
         let agent = &agents[1 + i % (agents.len() - 1)];
         let lines = dialogue(&mut rng, "resolved", "there", agent.2);
         let mut segments = timed(&mut rng, lines);
@@ -580,11 +584,7 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
             };
             let slot = Duration::minutes(cal.slot_duration_minutes);
             let mut t = open;
-            let per_day = if cal.id == FIXTURES.calendar_always_open {
-                2
-            } else {
-                4
-            };
+            let per_day = if cal.open_min == 0 { 2 } else { 4 };
             let mut made = 0;
             while let Some(e) = t.checked_add_signed(slot) {
                 if e > close || made >= per_day {
@@ -595,7 +595,7 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
                         .iter()
                         .any(|(c, s, en)| *c == cal.id && *s < e && t < *en)
                 {
-                    let aid = id(&mut rng, "apt");
+                    let aid = id(&mut rng, &ids, "apt");
                     let contact = rng
                         .random_bool(0.85)
                         .then(|| contacts[rng.random_range(0..contacts.len())].0.clone());
@@ -647,12 +647,17 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
         {"type": "send_sms", "config": {"to": "{{contact.phone}}", "body": "Welcome!"}},
         {"type": "update_contact", "config": {"add_tags": ["welcomed"]}}
     ]);
-    let mut wf_ids = vec![FIXTURES.workflow_active.to_string()];
+    let mut wf_ids: Vec<String> = st
+        .workflows
+        .contains_key(FIXTURES.workflow_active)
+        .then(|| FIXTURES.workflow_active.to_string())
+        .into_iter()
+        .collect();
     for (name, trigger, steps) in [
         ("Post-call summary email", "conversation_ended", steps_email),
         ("Welcome new contact", "contact_created", steps_welcome),
     ] {
-        let wid = id(&mut rng, "wf");
+        let wid = id(&mut rng, &ids, "wf");
         let created = ago(now, 60 * day);
         let seq = st.next_seq();
         st.workflows.insert(
@@ -673,7 +678,7 @@ pub(crate) fn seed(st: &mut State, seed: u64, now: DateTime<Utc>) {
         wf_ids.push(wid);
     }
     for (conv_id, contact, started) in booked.iter().take(80) {
-        let xid = id(&mut rng, "wfx");
+        let xid = id(&mut rng, &ids, "wfx");
         let fail = rng.random_bool(0.08);
         let wid = wf_ids[rng.random_range(0..wf_ids.len())].clone();
         let mut input = Map::new();

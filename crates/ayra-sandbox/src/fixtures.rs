@@ -210,12 +210,11 @@ fn conversation(
     );
 }
 
-/// Inserts the fixed data set.
-pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
+/// The four custom field definitions of the fixtures; with `fixed_ids`
+/// false each gets a fresh id (an account of its own that has demo data).
+pub(crate) fn custom_fields(st: &mut State, now: DateTime<Utc>, fixed_ids: bool) {
     let f = FIXTURES;
     let day = 86_400;
-
-    // Custom fields.
     for (i, (id, key, label, kind)) in [
         (
             "cf_1aB2c3D4",
@@ -240,14 +239,27 @@ pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
     .into_iter()
     .enumerate()
     {
+        let id = if fixed_ids {
+            id.to_string()
+        } else {
+            st.new_id("cf")
+        };
         st.custom_fields.push(CustomField {
-            id: id.into(),
+            id,
             key: key.into(),
             label: label.into(),
             kind: kind.into(),
             created_at: ago(now, 200 * day - i as i64 * 60),
         });
     }
+}
+
+/// Inserts the fixed data set.
+pub(crate) fn seed(st: &mut State, now: DateTime<Utc>) {
+    let f = FIXTURES;
+    let day = 86_400;
+
+    custom_fields(st, now, true);
 
     // Agents.
     let agent = |st: &mut State,

@@ -25,8 +25,40 @@
 //!   `idempotency_key_reused`, and exactly-once under concurrency.
 //! - Keys: [`TEST_API_KEY`] (full access, plus any [`SandboxBuilder::api_key`]),
 //!   [`READ_ONLY_API_KEY`] (403 `permission_error` on POST, PATCH and DELETE).
+//! - Accounts: those keys act on the default account ([`DEFAULT_ACCOUNT`]);
+//!   [`SandboxBuilder::account`] adds others, each with its own keys and data.
 //! - A fixed data set that always exists ([`FIXTURES`]), and optional demo data
 //!   ([`SandboxBuilder::seed_demo_data`]: ~3,000 contacts and conversations).
+//!
+//! # Accounts
+//!
+//! As in a multi-tenant API, each account has its own data: the auth stage
+//! resolves the request's key to its account, and the handlers see that
+//! account's data only. Another account's resource is answered as one that
+//! never existed (404 `resource_not_found` for an id in the path, no match for
+//! a filter, 422 `invalid_reference` for a reference in a body) and is left
+//! as it was; lists, analytics, reports and exports hold the caller's data.
+//! Idempotency records and the configured rate limit are per key, and a key
+//! belongs to one account. Ids are unique across accounts. An account starts
+//! with the reference data (voices, time zones) and three calendars of its
+//! own; [`SandboxBuilder::seed_demo_data`] gives it demo data of its own.
+//! [`Sandbox::account`] reads an account's data from the library.
+//!
+//! ```no_run
+//! # async fn run() {
+//! use ayra_sandbox::{Resource, Sandbox};
+//! let sandbox = Sandbox::builder()
+//!     .account("acme", "sk_test_acme")
+//!     .account("globex", "sk_test_globex")
+//!     .seed_demo_data(42)
+//!     .start()
+//!     .await;
+//! let acme = sandbox.account("acme").expect("configured above");
+//! assert!(acme.count(Resource::Contacts) >= 3000);
+//! let globex = sandbox.account("globex").expect("configured above");
+//! assert_ne!(acme.ids(Resource::Contacts), globex.ids(Resource::Contacts));
+//! # }
+//! ```
 //!
 //! # Faults
 //!
@@ -61,6 +93,7 @@
 //! keys, demo data and every timestamp follow it.
 #![deny(missing_docs)]
 
+mod accounts;
 mod api;
 mod clock;
 mod demo;
@@ -69,6 +102,7 @@ mod faults;
 mod filters;
 mod fixtures;
 mod handlers;
+mod inspect;
 mod media;
 mod model;
 mod pipeline;
@@ -80,7 +114,7 @@ mod stats;
 mod validate;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -88,15 +122,17 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use accounts::DEFAULT_ACCOUNT;
 pub use faults::Faults;
 pub use fixtures::{FIXTURES, Fixtures};
+pub use inspect::{AccountView, Resource};
 pub use pipeline::body::MAX_BODY_BYTES;
 pub use pipeline::observe::{Exchange, Observer};
-pub use stats::{FaultStats, Stats};
+pub use stats::{AccountStats, FaultStats, Stats};
 
+use accounts::Accounts;
 use clock::Clock;
 use pipeline::Pipeline;
-use state::{State, lock};
 
 /// The default test key: full access.
 pub const TEST_API_KEY: &str = "sk_test_ayra_sandbox";
@@ -105,41 +141,11 @@ pub const READ_ONLY_API_KEY: &str = "sk_test_ayra_readonly";
 /// How long asynchronous jobs take by default (queued for the first third, then running).
 pub const DEFAULT_JOB_DURATION: Duration = Duration::from_millis(300);
 
-/// The kinds of resources the sandbox stores, for [`Sandbox::count`] and [`Sandbox::ids`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Resource {
-    /// Agents.
-    Agents,
-    /// Voices (reference data).
-    Voices,
-    /// Time zones (reference data).
-    Timezones,
-    /// Conversations.
-    Conversations,
-    /// Contacts.
-    Contacts,
-    /// Custom field definitions.
-    CustomFields,
-    /// Calendars.
-    Calendars,
-    /// Appointments (every occurrence of a series counts).
-    Appointments,
-    /// Workflows.
-    Workflows,
-    /// Workflow executions.
-    WorkflowExecutions,
-    /// Reports.
-    Reports,
-    /// Exports.
-    Exports,
-}
-
 /// Options of a sandbox; [`Sandbox::builder`].
 #[derive(Clone, Debug)]
 pub struct SandboxBuilder {
     demo_seed: Option<u64>,
-    api_keys: Vec<String>,
-    read_only_keys: Vec<String>,
+    accounts: accounts::Config,
     faults: Faults,
     port: u16,
     job_duration: Duration,
@@ -166,8 +172,7 @@ impl Default for SandboxBuilder {
     fn default() -> Self {
         SandboxBuilder {
             demo_seed: None,
-            api_keys: Vec::new(),
-            read_only_keys: Vec::new(),
+            accounts: accounts::Config::default(),
             faults: Faults::default(),
             port: 0,
             job_duration: DEFAULT_JOB_DURATION,
@@ -181,21 +186,76 @@ impl Default for SandboxBuilder {
 impl SandboxBuilder {
     /// Adds demo data generated deterministically from `seed`: 10 agents, ~3,000
     /// contacts, ~3,000 conversations with transcripts over the last 90 days,
-    /// appointments and workflows (on top of [`FIXTURES`]).
+    /// appointments and workflows (on top of [`FIXTURES`]). Every other
+    /// [`account`](Self::account) gets demo data of its own, from `seed` and
+    /// its name: the same seed gives each account the same data on every run,
+    /// two accounts different data.
     pub fn seed_demo_data(mut self, seed: u64) -> Self {
         self.demo_seed = Some(seed);
         self
     }
 
-    /// Accepts another full-access API key (besides [`TEST_API_KEY`]).
+    /// Accepts another full-access API key of the default account (besides [`TEST_API_KEY`]).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_keys.push(key.into());
+        self.accounts.default_keys.push(key.into());
         self
     }
 
-    /// Accepts another read-only API key (besides [`READ_ONLY_API_KEY`]).
+    /// Accepts another read-only API key of the default account (besides [`READ_ONLY_API_KEY`]).
     pub fn read_only_api_key(mut self, key: impl Into<String>) -> Self {
-        self.read_only_keys.push(key.into());
+        self.accounts.default_read_only_keys.push(key.into());
+        self
+    }
+
+    /// Adds an account `name` with the full-access key `key` (the same name
+    /// again gives the account another key). An account has its own data,
+    /// apart from every other account's: its key sees, names and changes
+    /// only its own resources; another account's resource is answered as
+    /// one that never existed (a 404 `resource_not_found` for an id in the
+    /// path) and left as it was. It starts with
+    /// the reference data (voices, time zones) and three calendars of its
+    /// own (the fixtures' calendars with other ids), with no agents,
+    /// contacts or anything else, unless [`Self::seed_demo_data`] gives it
+    /// demo data. [`Sandbox::account`] reads its data from the library.
+    ///
+    /// A name is 1 to 64 letters, digits, `.`, `_` or `-` (not
+    /// [`DEFAULT_ACCOUNT`]); a key is 1 to 255 visible ASCII characters and
+    /// belongs to one account only; [`Self::try_start`] refuses others.
+    ///
+    /// ```no_run
+    /// # async fn run() {
+    /// let sandbox = ayra_sandbox::Sandbox::builder()
+    ///     .account("acme", "sk_test_acme")
+    ///     .account("globex", "sk_test_globex")
+    ///     .start()
+    ///     .await;
+    /// let acme = sandbox.account("acme").expect("configured above");
+    /// assert_eq!(acme.count(ayra_sandbox::Resource::Contacts), 0);
+    /// # }
+    /// ```
+    pub fn account(mut self, name: impl Into<String>, key: impl Into<String>) -> Self {
+        self.accounts.named.push(accounts::NamedKey {
+            account: name.into(),
+            key: key.into(),
+            read_only: false,
+        });
+        self
+    }
+
+    /// Gives the account `name` a read-only key (GET only; POST, PATCH and
+    /// DELETE are 403, as with [`READ_ONLY_API_KEY`] in the default
+    /// account); the account is added if it was not yet. Names and keys
+    /// follow the rules of [`Self::account`].
+    pub fn account_read_only_key(
+        mut self,
+        name: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        self.accounts.named.push(accounts::NamedKey {
+            account: name.into(),
+            key: key.into(),
+            read_only: true,
+        });
         self
     }
 
@@ -241,16 +301,19 @@ impl SandboxBuilder {
         self
     }
 
-    /// Starts the sandbox; panics if 127.0.0.1:`port` cannot be bound (see [`Self::try_start`]).
+    /// Starts the sandbox; panics if 127.0.0.1:`port` cannot be bound or an
+    /// account is misconfigured (see [`Self::try_start`]).
     pub async fn start(self) -> Sandbox {
         let port = self.port;
         match self.try_start().await {
             Ok(s) => s,
-            Err(e) => panic!("ayra-sandbox: cannot listen on 127.0.0.1:{port}: {e}"),
+            Err(e) => panic!("ayra-sandbox: cannot start on 127.0.0.1:{port}: {e}"),
         }
     }
 
-    /// Starts the sandbox.
+    /// Starts the sandbox. An invalid account name or key, or a key given
+    /// to two accounts, is an [`std::io::ErrorKind::InvalidInput`] error
+    /// (whose message names the accounts, never a key).
     pub async fn try_start(self) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
@@ -260,25 +323,18 @@ impl SandboxBuilder {
         let now = clock.now().trunc_subsecs(0);
         let job =
             chrono::Duration::from_std(self.job_duration).unwrap_or(chrono::Duration::seconds(1));
-        let mut st = State::empty(self.demo_seed.unwrap_or_else(rand::random) ^ 0x5eed, job);
-        st.voices = reference::voices();
-        st.timezones = reference::timezones();
-        st.calendars = reference::calendars();
-        fixtures::seed(&mut st, now);
-        if let Some(seed) = self.demo_seed {
-            demo::seed(&mut st, seed, now);
-        }
-        fixtures::seed_jobs(&mut st, now);
-        let mut full: std::collections::HashSet<String> = self.api_keys.into_iter().collect();
-        full.insert(TEST_API_KEY.to_string());
-        let mut read_only: std::collections::HashSet<String> =
-            self.read_only_keys.into_iter().collect();
-        read_only.insert(READ_ONLY_API_KEY.to_string());
+        let seeding = accounts::Seeding {
+            demo: self.demo_seed,
+            ids: self.demo_seed.unwrap_or_else(rand::random),
+            now,
+            job_duration: job,
+        };
+        let accounts = Accounts::open(self.accounts, &seeding)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let shared = Arc::new(Pipeline {
-            state: Arc::new(Mutex::new(st)),
+            accounts,
             idempotency: pipeline::idempotency::Store::new(clock.clone(), self.idempotency_ttl),
             clock,
-            keys: pipeline::auth::Keys { full, read_only },
             faults: pipeline::faults::Injector::new(self.faults),
             counters: Default::default(),
             addr,
@@ -351,7 +407,8 @@ impl Sandbox {
         &FIXTURES
     }
 
-    /// Counters: requests, writes applied, replays, faults injected.
+    /// Counters: requests, writes applied, replays, faults injected, TCP
+    /// connections ([`AccountView::stats`] for one account's).
     pub fn stats(&self) -> Stats {
         self.shared.counters.snapshot()
     }
@@ -376,44 +433,32 @@ impl Sandbox {
             .advance(chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX));
     }
 
-    /// How many resources of a kind the sandbox holds now.
+    /// How many resources of a kind the default account holds now
+    /// ([`AccountView::count`] for another account).
     pub fn count(&self, r: Resource) -> usize {
-        let st = lock(&self.shared.state);
-        match r {
-            Resource::Agents => st.agents.len(),
-            Resource::Voices => st.voices.len(),
-            Resource::Timezones => st.timezones.len(),
-            Resource::Conversations => st.conversations.len(),
-            Resource::Contacts => st.contacts.len(),
-            Resource::CustomFields => st.custom_fields.len(),
-            Resource::Calendars => st.calendars.len(),
-            Resource::Appointments => st.appointments.len(),
-            Resource::Workflows => st.workflows.len(),
-            Resource::WorkflowExecutions => st.executions.len(),
-            Resource::Reports => st.reports.len(),
-            Resource::Exports => st.exports.len(),
-        }
+        self.default_account().count(r)
     }
 
-    /// The ids of the resources of a kind, sorted.
+    /// The ids of the default account's resources of a kind, sorted
+    /// ([`AccountView::ids`] for another account).
     pub fn ids(&self, r: Resource) -> Vec<String> {
-        let st = lock(&self.shared.state);
-        let mut v: Vec<String> = match r {
-            Resource::Agents => st.agents.keys().cloned().collect(),
-            Resource::Voices => st.voices.iter().map(|v| v.id.clone()).collect(),
-            Resource::Timezones => st.timezones.iter().map(|v| v.id.clone()).collect(),
-            Resource::Conversations => st.conversations.keys().cloned().collect(),
-            Resource::Contacts => st.contacts.keys().cloned().collect(),
-            Resource::CustomFields => st.custom_fields.iter().map(|v| v.id.clone()).collect(),
-            Resource::Calendars => st.calendars.iter().map(|v| v.id.clone()).collect(),
-            Resource::Appointments => st.appointments.keys().cloned().collect(),
-            Resource::Workflows => st.workflows.keys().cloned().collect(),
-            Resource::WorkflowExecutions => st.executions.keys().cloned().collect(),
-            Resource::Reports => st.reports.keys().cloned().collect(),
-            Resource::Exports => st.exports.keys().cloned().collect(),
-        };
-        v.sort();
-        v
+        self.default_account().ids(r)
+    }
+
+    /// An account's data and counters, by name (`None` if there is no such
+    /// account); [`DEFAULT_ACCOUNT`] is the account of [`TEST_API_KEY`].
+    pub fn account(&self, name: &str) -> Option<AccountView<'_>> {
+        self.shared.accounts.get(name).map(|a| AccountView::new(a))
+    }
+
+    /// The account of [`TEST_API_KEY`] ([`DEFAULT_ACCOUNT`]).
+    pub fn default_account(&self) -> AccountView<'_> {
+        AccountView::new(self.shared.accounts.default_account())
+    }
+
+    /// The names of the accounts, [`DEFAULT_ACCOUNT`] first.
+    pub fn accounts(&self) -> Vec<String> {
+        self.shared.accounts.names()
     }
 
     /// Stops accepting connections, lets the open ones finish (at most about

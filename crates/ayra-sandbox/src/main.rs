@@ -13,7 +13,13 @@ A local, in-memory server that behaves as the Ayra API (see spec/ayra.yaml).
 Options:
   --port N                 Port to listen on, on 127.0.0.1 (default 8080; 0 = any free port)
   --seed-demo-data [SEED]  Add demo data (~3,000 contacts and conversations), from SEED (default 42)
-  --api-key KEY            Accept another full-access API key (repeatable)
+  --api-key KEY            Accept another full-access API key of the default account (repeatable)
+  --account NAME=KEY       Add an account NAME with the full-access key KEY (repeatable; NAME again
+                           adds a key). Each account has its own data, apart from the others': it
+                           starts with voices, time zones and three calendars of its own, and gets
+                           its own demo data with --seed-demo-data (from SEED and NAME)
+  --account-read-only NAME=KEY
+                           Give the account NAME the read-only key KEY (repeatable)
   --fault-rate P           Probability (0..1) of a random 500/502/503/504 before a request runs
   --drop-rate P            Probability of closing the connection after a request ran
   --truncate-rate P        Probability of cutting a response short after a request ran
@@ -70,6 +76,17 @@ fn args() -> Result<Option<ayra_sandbox::SandboxBuilder>, String> {
             "--api-key" => {
                 let k: String = parse(&flag, value())?;
                 b = b.api_key(k);
+            }
+            "--account" | "--account-read-only" => {
+                let v: String = parse(&flag, value())?;
+                let (name, key) = v.split_once('=').ok_or_else(|| {
+                    format!("{flag} expects NAME=KEY (the account's name, then its key)")
+                })?;
+                b = if flag == "--account" {
+                    b.account(name, key)
+                } else {
+                    b.account_read_only_key(name, key)
+                };
             }
             "--fault-rate" => faults.error_rate = rate(&flag, value())?,
             "--drop-rate" => faults.drop_rate = rate(&flag, value())?,
@@ -130,6 +147,13 @@ async fn main() -> ExitCode {
     println!("Ayra sandbox listening on {}", sandbox.base_url());
     println!("API key:           {TEST_API_KEY}");
     println!("Read-only API key: {READ_ONLY_API_KEY}");
+    let others = &sandbox.accounts()[1..];
+    if !others.is_empty() {
+        println!(
+            "Other accounts:    {} (with the keys given)",
+            others.join(", ")
+        );
+    }
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::pipeline::faults::Connection;
 use crate::pipeline::{Pipeline, handle};
+use crate::stats::{OpenConnection, inc};
 
 /// Resolves once shutdown was requested (or the handle is gone).
 async fn stopped(rx: &mut watch::Receiver<bool>) {
@@ -30,6 +31,7 @@ pub(crate) async fn run(
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, _)) => {
+                    inc(&pipeline.counters.connections_accepted);
                     let _ = stream.set_nodelay(true);
                     tasks.spawn(serve_conn(stream, pipeline.clone(), conn_shutdown.clone()));
                 }
@@ -50,6 +52,8 @@ async fn serve_conn(
     pipeline: Arc<Pipeline>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let p = pipeline.clone();
+    let _open = OpenConnection::new(&p.counters);
     let ctl = Arc::new(Connection::default());
     let ctl2 = ctl.clone();
     let svc = service_fn(move |req| handle(pipeline.clone(), ctl2.clone(), req));

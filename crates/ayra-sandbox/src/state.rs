@@ -1,7 +1,7 @@
 //! The sandbox's in-memory state and the logic shared by several operations.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use rand::rngs::StdRng;
@@ -11,6 +11,20 @@ use crate::model::*;
 
 pub(crate) const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/// Every id any account handed out, so that ids stay unique across accounts
+/// (each account draws them from its own random stream).
+#[derive(Default)]
+pub(crate) struct Ids(Mutex<HashSet<String>>);
+
+impl Ids {
+    /// Takes `id` if no account has it yet.
+    pub fn claim(&self, id: &str) -> bool {
+        let mut taken = lock(&self.0);
+        !taken.contains(id) && taken.insert(id.to_string())
+    }
+}
+
+/// One account's data.
 pub(crate) struct State {
     pub agents: HashMap<String, Agent>,
     pub voices: Vec<Voice>,
@@ -26,11 +40,12 @@ pub(crate) struct State {
     pub exports: HashMap<String, Export>,
     pub seq: u64,
     pub rng: StdRng,
+    pub ids: Arc<Ids>,
     pub job_duration: Duration,
 }
 
 impl State {
-    pub fn empty(rng_seed: u64, job_duration: Duration) -> State {
+    pub fn empty(rng_seed: u64, job_duration: Duration, ids: Arc<Ids>) -> State {
         State {
             agents: HashMap::new(),
             voices: Vec::new(),
@@ -46,6 +61,7 @@ impl State {
             exports: HashMap::new(),
             seq: 0,
             rng: StdRng::seed_from_u64(rng_seed),
+            ids,
             job_duration,
         }
     }
@@ -55,28 +71,35 @@ impl State {
         self.seq
     }
 
-    fn id_taken(&self, id: &str) -> bool {
-        self.agents.contains_key(id)
-            || self.conversations.contains_key(id)
-            || self.contacts.contains_key(id)
-            || self.appointments.contains_key(id)
-            || self.workflows.contains_key(id)
-            || self.executions.contains_key(id)
-            || self.reports.contains_key(id)
-            || self.exports.contains_key(id)
-            || self.custom_fields.iter().any(|c| c.id == id)
+    /// Claims the ids of seeded data (the fixtures' ids are fixed), so that
+    /// no account hands them out again.
+    pub fn claim_ids(&self) {
+        let mut taken = lock(&self.ids.0);
+        let series = self
+            .appointments
+            .values()
+            .filter_map(|a| a.series_id.as_ref());
+        taken.extend(
+            (self.agents.keys())
+                .chain(self.conversations.keys())
+                .chain(self.contacts.keys())
+                .chain(self.appointments.keys())
+                .chain(series)
+                .chain(self.workflows.keys())
+                .chain(self.executions.keys())
+                .chain(self.reports.keys())
+                .chain(self.exports.keys())
+                .chain(self.custom_fields.iter().map(|c| &c.id))
+                .chain(self.calendars.iter().map(|c| &c.id))
+                .cloned(),
+        );
     }
 
-    /// A fresh id `<prefix>_<10 base62 chars>`.
+    /// A fresh id `<prefix>_<10 base62 chars>`, unique across accounts.
     pub fn new_id(&mut self, prefix: &str) -> String {
         loop {
-            let mut id = String::with_capacity(prefix.len() + 11);
-            id.push_str(prefix);
-            id.push('_');
-            for _ in 0..10 {
-                id.push(BASE62[self.rng.random_range(0..BASE62.len())] as char);
-            }
-            if prefix == "ser" || !self.id_taken(&id) {
+            let id = random_id(&mut self.rng, prefix);
+            if self.ids.claim(&id) {
                 return id;
             }
         }
@@ -206,6 +229,17 @@ impl Calendar {
         let e = le.num_seconds_from_midnight();
         s >= self.open_min * 60 && e <= self.close_min * 60
     }
+}
+
+/// `<prefix>_<10 base62 chars>` drawn from `rng`.
+pub(crate) fn random_id(rng: &mut StdRng, prefix: &str) -> String {
+    let mut id = String::with_capacity(prefix.len() + 11);
+    id.push_str(prefix);
+    id.push('_');
+    for _ in 0..10 {
+        id.push(BASE62[rng.random_range(0..BASE62.len())] as char);
+    }
+    id
 }
 
 /// Locks a mutex; a panic in another request (caught by the pipeline) does

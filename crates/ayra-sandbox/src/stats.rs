@@ -20,6 +20,20 @@ pub struct Stats {
     pub faults: FaultStats,
     /// Handler panics caught and turned into a 500 (should stay 0: a bug if not).
     pub panics: u64,
+    /// TCP connections accepted since the start: how many connections the
+    /// clients opened (a client that pools connections opens few).
+    pub connections_accepted: u64,
+    /// TCP connections open now.
+    pub connections_open: u64,
+}
+
+/// A snapshot of one account's counters ([`crate::AccountView::stats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountStats {
+    /// Requests authenticated with one of the account's keys.
+    pub requests: u64,
+    /// Its write operations that ran and succeeded (2xx); replays are not counted.
+    pub writes_applied: u64,
 }
 
 /// Faults injected, by kind.
@@ -55,11 +69,29 @@ pub(crate) struct Counters {
     pub truncated: AtomicU64,
     pub delayed: AtomicU64,
     pub panics: AtomicU64,
+    pub connections_accepted: AtomicU64,
+    pub connections_open: AtomicU64,
     pub errors: Mutex<BTreeMap<u16, u64>>,
 }
 
 pub(crate) fn inc(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts a connection open while it lives (also when its task is aborted).
+pub(crate) struct OpenConnection<'a>(&'a Counters);
+
+impl<'a> OpenConnection<'a> {
+    pub fn new(counters: &'a Counters) -> Self {
+        inc(&counters.connections_open);
+        OpenConnection(counters)
+    }
+}
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.0.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Counters {
@@ -76,6 +108,8 @@ impl Counters {
             idempotent_replays: g(&self.idempotent_replays),
             idempotency_conflicts: g(&self.idempotency_conflicts),
             panics: g(&self.panics),
+            connections_accepted: g(&self.connections_accepted),
+            connections_open: g(&self.connections_open),
             faults: FaultStats {
                 errors: self
                     .errors

@@ -1,25 +1,22 @@
-//! Stage 5: the API key of the request, full access or read-only.
+//! Stage 5: the API key of the request resolved to its account, with full
+//! access or read-only. From here on the request sees only that account's data.
 
-use std::collections::HashSet;
+use std::sync::Arc;
 
 use http::HeaderMap;
 use http::header;
 
+use crate::accounts::{Account, Accounts};
 use crate::error::ApiError;
-
-/// The keys the sandbox accepts.
-pub(crate) struct Keys {
-    pub full: HashSet<String>,
-    pub read_only: HashSet<String>,
-}
 
 /// The caller, once authenticated.
 pub(crate) struct Caller {
     pub key: String,
     pub read_only: bool,
+    pub account: Arc<Account>,
 }
 
-pub(crate) fn authenticate(keys: &Keys, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub(crate) fn authenticate(accounts: &Accounts, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let Some(v) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::new(
             401,
@@ -40,15 +37,10 @@ pub(crate) fn authenticate(keys: &Keys, headers: &HeaderMap) -> Result<Caller, A
         return Err(invalid());
     }
     let key = key.trim();
-    let read_only = if keys.full.contains(key) {
-        false
-    } else if keys.read_only.contains(key) {
-        true
-    } else {
-        return Err(invalid());
-    };
+    let grant = accounts.resolve(key).ok_or_else(invalid)?;
     Ok(Caller {
         key: key.to_string(),
-        read_only,
+        read_only: grant.read_only,
+        account: grant.account.clone(),
     })
 }

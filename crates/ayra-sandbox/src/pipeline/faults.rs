@@ -226,7 +226,8 @@ impl Injector {
         lock(&self.rng).random_bool(p.min(1.0))
     }
 
-    /// Fixed-window rate limit per API key: `Some(retry_after_secs)` when over.
+    /// Fixed-window rate limit per API key (a key belongs to one account: an
+    /// account at its limit leaves the others alone): `Some(retry_after_secs)` when over.
     fn rate_limited(
         &self,
         now: DateTime<Utc>,

@@ -1,4 +1,4 @@
-//! Stage 9: runs the operation on the state, through `handlers/`.
+//! Stage 9: runs the operation on the caller's account's state, through `handlers/`.
 
 use bytes::Bytes;
 use http::header;
@@ -6,11 +6,18 @@ use http::request::Parts;
 
 use super::Pipeline;
 use super::routing::Route;
+use crate::accounts::Account;
 use crate::api::{Ctx, Reply};
 use crate::stats::{Counters, inc};
 
-/// What the handler sees of the request.
-pub(crate) fn context(p: &Pipeline, parts: &Parts, body: Bytes, rid: &str) -> Ctx {
+/// What the handler sees of the request: of the data, only `account`'s.
+pub(crate) fn context(
+    p: &Pipeline,
+    account: &Account,
+    parts: &Parts,
+    body: Bytes,
+    rid: &str,
+) -> Ctx {
     let host = parts
         .headers
         .get(header::HOST)
@@ -19,7 +26,7 @@ pub(crate) fn context(p: &Pipeline, parts: &Parts, body: Bytes, rid: &str) -> Ct
         .map(str::to_string)
         .unwrap_or_else(|| p.addr.to_string());
     Ctx {
-        state: p.state.clone(),
+        state: account.state.clone(),
         clock: p.clock.clone(),
         request_id: rid.to_string(),
         path: parts.uri.path().to_string(),
@@ -36,13 +43,14 @@ pub(crate) fn context(p: &Pipeline, parts: &Parts, body: Bytes, rid: &str) -> Ct
 }
 
 /// Runs the operation; its errors become error envelopes.
-pub(crate) fn run(ctx: &Ctx, route: &Route, counters: &Counters) -> Reply {
+pub(crate) fn run(ctx: &Ctx, route: &Route, counters: &Counters, account: &Account) -> Reply {
     let reply = match crate::handlers::dispatch(ctx, route.op, &route.params) {
         Ok(r) => r,
         Err(e) => Reply::error(&e, &ctx.request_id),
     };
     if route.op.is_write() && (200..300).contains(&reply.status) {
         inc(&counters.writes_applied);
+        inc(&account.writes_applied);
     }
     reply
 }

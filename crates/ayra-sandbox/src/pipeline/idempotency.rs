@@ -40,7 +40,9 @@ struct Stored {
 
 type Slot = Arc<tokio::sync::Mutex<Option<Stored>>>;
 
-/// The stored responses, by API key and idempotency key.
+/// The stored responses, by API key and idempotency key: a key belongs to
+/// one account, so the same `Idempotency-Key` from two accounts is two
+/// operations (and, as before accounts, from two keys of one account).
 pub(crate) struct Store {
     clock: Arc<Clock>,
     ttl: Duration,

@@ -5,7 +5,8 @@
 //! 2. [`observe`]: shows the exchange to the test's observer, if any;
 //! 3. [`routing`] (preflight): answers CORS `OPTIONS` requests;
 //! 4. [`body`]: reads the body, at most [`body::MAX_BODY_BYTES`];
-//! 5. [`auth`]: the API key, full access or read-only;
+//! 5. [`auth`]: the API key, resolved to its account (whose state alone the
+//!    later stages see), full access or read-only;
 //! 6. [`faults`] (before): injected latency, rate limit and error statuses;
 //! 7. [`routing`]: the operation, its path parameters, the key's permission;
 //! 8. [`idempotency`]: replays or runs once per `Idempotency-Key`;
@@ -26,25 +27,25 @@ pub(crate) mod routing;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures::FutureExt;
 use http::request::Parts;
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
 
+use crate::accounts::Accounts;
 use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::state::State;
 use crate::stats::{Counters, inc};
 use faults::Connection;
 use render::RespBody;
 
-/// What the stages share: the data, the clock and each stage's own state.
+/// What the stages share: the accounts (their keys and data), the clock and
+/// each stage's own state.
 pub(crate) struct Pipeline {
-    pub state: Arc<Mutex<State>>,
+    pub accounts: Accounts,
     pub clock: Arc<Clock>,
-    pub keys: auth::Keys,
     pub faults: faults::Injector,
     pub idempotency: idempotency::Store,
     pub counters: Counters,
@@ -98,22 +99,26 @@ async fn stages(
     rid: &str,
 ) -> Result<(Response<RespBody>, faults::Plan), ApiError> {
     let body = body::read(&parts.headers, body).await?;
-    let key = auth::authenticate(&p.keys, &parts.headers)?;
+    let key = auth::authenticate(&p.accounts, &parts.headers)?;
+    inc(&key.account.requests);
     let idem_key = idempotency::key(parts)?;
     let faults = p
         .faults
         .before(&p.clock, &p.counters, &key, idem_key.as_deref(), parts)
         .await?;
     let route = routing::route(parts, key.read_only)?;
-    let ctx = handler::context(p, parts, body, rid);
+    let ctx = handler::context(p, &key.account, parts, body, rid);
     let response = match idem_key {
         Some(idem_key) => {
-            let run = || handler::run(&ctx, &route, &p.counters);
+            let run = || handler::run(&ctx, &route, &p.counters, &key.account);
             let idem = &p.idempotency;
             idem.run(&p.counters, &key, idem_key, &parts.method, &ctx, run)
                 .await
         }
-        None => render::reply(handler::run(&ctx, &route, &p.counters), rid, false),
+        None => {
+            let reply = handler::run(&ctx, &route, &p.counters, &key.account);
+            render::reply(reply, rid, false)
+        }
     };
     Ok((response, faults))
 }
