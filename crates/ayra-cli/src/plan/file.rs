@@ -179,12 +179,13 @@ pub fn parse(name: &str, text: &str) -> Result<File, Failure> {
             .location()
             .map(|l| format!("{}:{}", l.line(), l.column()))
             .unwrap_or_else(|| "1:1".to_string());
-        let field = if path.is_empty() || path == "." {
+        let message = inner.to_string();
+        let field = if path.is_empty() || path == "." || message.contains(&path) {
             String::new()
         } else {
             format!(" (at {path})")
         };
-        Failure::bad_input(format!("{name}:{at}: {inner}{field}"))
+        Failure::bad_input(format!("{name}:{at}: {message}{field}"))
     })
 }
 
