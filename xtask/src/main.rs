@@ -2,7 +2,8 @@
 //! cargo does (the alias lives in `.cargo/config.toml`).
 //!
 //! - `regen`: regenerate the client: write `crates/ayra/src/generated.rs`
-//!   (the code the `ayra` crate compiles) and accept the new snapshot of it.
+//!   (the code the `ayra` crate compiles) and the CLI's command table
+//!   `crates/ayra-cli/src/generated.rs`, and accept the new snapshots of them.
 //! - `check`: fail, naming the stale files, if the committed client or the
 //!   snapshot is not what the spec generates today, or the spec breaks a
 //!   convention.
@@ -24,6 +25,8 @@ use std::time::Instant;
 const SNAPSHOTS: &str = "crates/ayra-gen/tests/snapshots";
 /// The generated client, committed so that users of `ayra` compile no generator.
 const GENERATED: &str = "crates/ayra/src/generated.rs";
+/// The command table of the `ayra` CLI, committed beside the CLI's code.
+const GENERATED_CLI: &str = "crates/ayra-cli/src/generated.rs";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -115,13 +118,15 @@ fn regen(root: &Path) -> Result<(), String> {
         code.lines().count(),
         started.elapsed()
     );
-    let path = root.join(GENERATED);
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(code.as_str()) {
-        std::fs::write(&path, &code).map_err(|e| format!("cannot write {GENERATED}: {e}"))?;
+    for (file, code) in [(GENERATED, code), (GENERATED_CLI, generate_cli(root)?)] {
+        let path = root.join(file);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(code.as_str()) {
+            std::fs::write(&path, &code).map_err(|e| format!("cannot write {file}: {e}"))?;
+        }
     }
     snapshot_tests(root, "always")?;
     println!(
-        "{GENERATED} and the snapshots under {SNAPSHOTS} updated: review them with `git diff`"
+        "{GENERATED}, {GENERATED_CLI} and the snapshots under {SNAPSHOTS} updated: review them with `git diff`"
     );
     Ok(())
 }
@@ -132,6 +137,12 @@ fn generate(root: &Path) -> Result<String, String> {
         .map_err(|f| f.to_string())
 }
 
+/// The CLI's command table (`ayra_gen::emit_cli`).
+fn generate_cli(root: &Path) -> Result<String, String> {
+    let spec = ayra_gen::load(&spec(root)).map_err(|f| f.to_string())?;
+    ayra_gen::emit_cli(&spec).map_err(|f| f.to_string())
+}
+
 /// Compares the committed client with what the spec generates, and runs the
 /// snapshot tests without accepting anything (a mismatch leaves a `.snap.new`
 /// beside the stale snapshot, which names it).
@@ -139,6 +150,9 @@ fn check(root: &Path) -> Result<(), String> {
     let mut stale = Vec::new();
     if std::fs::read_to_string(root.join(GENERATED)).ok() != Some(generate(root)?) {
         stale.push(PathBuf::from(GENERATED));
+    }
+    if std::fs::read_to_string(root.join(GENERATED_CLI)).ok() != Some(generate_cli(root)?) {
+        stale.push(PathBuf::from(GENERATED_CLI));
     }
     let dir = root.join(SNAPSHOTS);
     remove_pending(&dir);
@@ -156,7 +170,7 @@ fn check(root: &Path) -> Result<(), String> {
         ));
     }
     status?;
-    println!("{GENERATED} and the snapshots match the spec");
+    println!("{GENERATED}, {GENERATED_CLI} and the snapshots match the spec");
     Ok(())
 }
 

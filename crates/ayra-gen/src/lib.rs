@@ -9,6 +9,7 @@
 //! `crates/ayra/src/generated.rs`.
 
 mod check;
+mod cli;
 mod emit;
 mod enums;
 mod feature_gates;
@@ -21,6 +22,7 @@ mod setters;
 mod spec;
 
 pub use check::check;
+pub use cli::{command_name, emit_cli};
 pub use emit::{Generated, Operation, emit};
 pub use load::{Spec, load, parse};
 pub use problem::{Failure, Problem};

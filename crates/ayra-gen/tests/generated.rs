@@ -43,3 +43,29 @@ fn committed_client_is_what_the_spec_generates() {
         "crates/ayra/src/generated.rs is not what spec/ayra.yaml generates today: run `cargo xtask regen`"
     );
 }
+
+/// The command table of the `ayra` CLI (`crates/ayra-cli/src/generated.rs`).
+fn generated_cli() -> &'static str {
+    static CODE: OnceLock<String> = OnceLock::new();
+    CODE.get_or_init(|| {
+        let spec = ayra_gen::load(&workspace().join("spec/ayra.yaml"))
+            .unwrap_or_else(|failure| panic!("{failure}"));
+        ayra_gen::emit_cli(&spec).unwrap_or_else(|failure| panic!("{failure}"))
+    })
+}
+
+#[test]
+fn generated_cli_table() {
+    insta::assert_snapshot!("ayra_cli_commands", generated_cli());
+}
+
+#[test]
+fn committed_cli_table_is_what_the_spec_generates() {
+    let path = workspace().join("crates/ayra-cli/src/generated.rs");
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    assert!(
+        committed == generated_cli(),
+        "crates/ayra-cli/src/generated.rs is not what spec/ayra.yaml generates today: run `cargo xtask regen`"
+    );
+}

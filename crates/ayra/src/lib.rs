@@ -85,6 +85,7 @@ pub mod jobs;
 mod pagination;
 mod patch;
 mod path;
+mod raw;
 mod response;
 mod retry;
 #[doc(hidden)]
@@ -108,10 +109,13 @@ pub use error::{ApiError, Call, DecodeError, Error, Result};
 pub use fields::{IntoItem, IntoJsonObject, IntoList, IntoOptional};
 pub use pagination::{DEFAULT_PREFETCH, ListEnvelope, ListOperation, Page, Paginate};
 pub use patch::Patch;
+pub use raw::{RawList, RawPage, RawRequest};
 /// The HTTP status type of responses and errors.
 pub use reqwest::StatusCode;
 pub use response::{Envelope, Response, ResponseExt};
 pub use retry::RetryPolicy;
+/// An operation of the spec, as [`Client::call`] takes it (from [`api::OPERATIONS`]).
+pub use runtime::Operation;
 /// The JSON crate of free-form fields (custom fields, workflow input, ...),
 /// re-exported with its `json!` macro.
 pub use serde_json::{self, json};

@@ -1,0 +1,641 @@
+//! The `ayra` binary against an in-process sandbox with several accounts:
+//! commands, output, errors and exit codes, accounts, plan and apply. Every
+//! run goes through [`Env::run`], which fails the test if any API key of the
+//! sandbox appears in what the binary printed.
+
+use ayra_sandbox::{Faults, Resource, Sandbox};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+const ACME: &str = "sk_test_acme_7f3a9c1e";
+const GLOBEX: &str = "sk_test_globex_2b8d4e6f";
+const WRONG: &str = "sk_test_wrong_5c1a0d9b";
+
+struct Env {
+    sandbox: Sandbox,
+    dir: tempfile::TempDir,
+}
+
+/// What a run printed and its exit code.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+impl Env {
+    /// A sandbox with accounts `acme` and `globex`, and a config file naming
+    /// them (acme's key in the file, globex's read from a variable) plus
+    /// `bad`, an account whose key the sandbox refuses (named to sort between the others).
+    async fn new() -> Env {
+        let sandbox = Sandbox::builder()
+            .account("acme", ACME)
+            .account("globex", GLOBEX)
+            .start()
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "default = \"acme\"\n\
+             [accounts.acme]\nbase_url = \"{url}\"\napi_key = \"{ACME}\"\n\
+             [accounts.globex]\nbase_url = \"{url}\"\napi_key_env = \"GLOBEX_KEY\"\n\
+             [accounts.bad]\nbase_url = \"{url}\"\napi_key = \"{WRONG}\"\n",
+            url = sandbox.base_url()
+        );
+        std::fs::create_dir_all(dir.path().join("ayra")).unwrap();
+        std::fs::write(dir.path().join("ayra/config.toml"), config).unwrap();
+        Env { sandbox, dir }
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ayra"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("XDG_CONFIG_HOME", self.dir.path())
+            .env("GLOBEX_KEY", GLOBEX)
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    /// Runs the binary (stdin empty), and checks that no key was printed.
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_with(self.command(args))
+    }
+
+    fn run_with(&self, mut cmd: std::process::Command) -> Run {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = cmd.stdin(std::process::Stdio::null()).output().unwrap();
+        let run = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        };
+        no_key(&[&run.stdout, &run.stderr]);
+        run
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let path: PathBuf = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    fn agents(&self, account: &str) -> Vec<Value> {
+        let run = self.run(&["--account", account, "agents", "list", "--all"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json_lines()
+    }
+
+    fn writes(&self) -> u64 {
+        self.sandbox.stats().writes_applied
+    }
+}
+
+/// No key of the sandbox in any output.
+fn no_key(outputs: &[&str]) {
+    for key in [ACME, GLOBEX, WRONG, ayra_sandbox::TEST_API_KEY] {
+        for out in outputs {
+            assert!(!out.contains(key), "a key was printed:\n{out}");
+        }
+    }
+}
+
+/// The workflow block of [`FILE`], which the prune test removes.
+const WORKFLOWS: &str = r#"workflows:
+  booking-sms:
+    name: Booking confirmation
+    trigger_type: appointment_booked
+    steps:
+      - type: send_sms
+        config:
+          to: "{{contact.phone}}"
+          body: See you at ${clinic}
+"#;
+
+const FILE: &str = r#"
+project: clinics
+agents:
+  front-desk:
+    name: ${clinic} front desk
+    voice_id: voice_ava
+    prompt: You answer the phone for ${clinic}.
+    first_message: ${greeting}
+    phone_number: ${phone}
+    timezone: ${timezone}
+workflows:
+  booking-sms:
+    name: Booking confirmation
+    trigger_type: appointment_booked
+    steps:
+      - type: send_sms
+        config:
+          to: "{{contact.phone}}"
+          body: See you at ${clinic}
+custom_fields:
+  insurance_provider: {label: Insurance provider, type: text}
+accounts:
+  acme:
+    values: {clinic: Acme Dental, greeting: Hello Acme, phone: "+14155550101", timezone: America/New_York}
+  globex:
+    values: {clinic: Globex Smiles, greeting: Bonjour Globex, phone: "+33180000202", timezone: Europe/Paris}
+    agents:
+      front-desk: {max_call_duration_seconds: 900}
+"#;
+
+fn marked(agents: &[Value], key: &str) -> Vec<Value> {
+    agents
+        .iter()
+        .filter(|a| {
+            a["metadata"]["ayra.managed-by"] == "clinics" && a["metadata"]["ayra.key"] == key
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operations_output_and_errors() {
+    let env = Env::new().await;
+    // Scalar body fields as flags; JSON when piped.
+    let created = env.run(&[
+        "agents",
+        "create",
+        "--name",
+        "Ada",
+        "--voice-id",
+        "voice_ava",
+        "--prompt",
+        "Be brief.",
+    ]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let body: Value = serde_json::from_str(&created.stdout).unwrap();
+    assert_eq!(body["data"]["name"], "Ada");
+    assert_eq!(body["data"]["metadata"], serde_json::json!({}));
+    // The default account is acme: globex does not see it.
+    assert_eq!(
+        env.sandbox.account("acme").unwrap().count(Resource::Agents),
+        1
+    );
+    assert_eq!(
+        env.sandbox
+            .account("globex")
+            .unwrap()
+            .count(Resource::Agents),
+        0
+    );
+
+    // --body from a file, a flag over one of its fields; --output ndjson.
+    let path = env.file(
+        "agent.json",
+        r#"{"name": "File", "voice_id": "voice_ava", "prompt": "p", "metadata": {"crm": "7"}}"#,
+    );
+    let run = env.run(&[
+        "agents",
+        "create",
+        "--body",
+        &format!("@{path}"),
+        "--name",
+        "Flag",
+        "-o",
+        "ndjson",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let agent = &run.json_lines()[0];
+    assert_eq!(
+        (&agent["name"], &agent["metadata"]["crm"]),
+        (&"Flag".into(), &"7".into())
+    );
+
+    // --all: every page, one item per line, through the SDK's pagination.
+    for i in 0..3 {
+        let name = format!("Agent {i}");
+        let run = env.run(&[
+            "agents",
+            "create",
+            "--name",
+            &name,
+            "--voice-id",
+            "voice_ava",
+            "--prompt",
+            "p",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let all = env.run(&["agents", "list", "--per-page", "2", "--all"]);
+    assert_eq!(all.json_lines().len(), 5, "{}", all.stdout);
+    let table = env.run(&["agents", "list", "-o", "table"]);
+    assert!(table.stdout.starts_with("ID "), "{}", table.stdout);
+
+    // An API error: one line with status, type, code, field, request id; exit 4.
+    let bad = env.run(&[
+        "agents",
+        "create",
+        "--name",
+        "X",
+        "--voice-id",
+        "voice_nope",
+        "--prompt",
+        "p",
+    ]);
+    assert_eq!(bad.code, 4);
+    let line = bad.stderr.trim_end();
+    assert!(!line.contains('\n'), "{line}");
+    for part in [
+        "status=422",
+        "type=unprocessable_entity",
+        "code=invalid_reference",
+        "field=voice_id",
+        "request_id=req_",
+        "account=acme",
+    ] {
+        assert!(line.contains(part), "{part} missing: {line}");
+    }
+    assert_eq!(
+        env.run(&["agents", "get", "--agent-id", "agt_nope"]).code,
+        4
+    );
+    // Usage errors: 64; a bad --body file: 65 with file:line:column; nothing sent.
+    let before = env.sandbox.stats().requests;
+    assert_eq!(env.run(&["agents", "create", "--name", "X"]).code, 64);
+    assert_eq!(env.run(&["agents", "nope"]).code, 64);
+    let broken = env.file("broken.json", "{\n  \"name\": \"x\",\n  oops\n}");
+    let run = env.run(&["agents", "create", "--body", &format!("@{broken}")]);
+    assert_eq!(run.code, 65);
+    assert!(run.stderr.contains("broken.json:3:3"), "{}", run.stderr);
+    assert_eq!(env.sandbox.stats().requests, before, "nothing is sent");
+    // A transport failure: 5.
+    let mut cmd = env.command(&["agents", "list"]);
+    cmd.env("AYRA_API_KEY", ACME)
+        .env("AYRA_BASE_URL", "http://127.0.0.1:9/v1");
+    assert_eq!(env.run_with(cmd).code, 5);
+    // The skeleton of a body, without an account.
+    let template = env.run(&["workflows", "create", "--body-template"]);
+    let template: Value = serde_json::from_str(&template.stdout).unwrap();
+    assert!(template["steps"].is_array() && template["trigger_type"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn accounts_env_and_verbose_traces() {
+    let env = Env::new().await;
+    // AYRA_API_KEY alone still works (and wins over the file's default).
+    let mut cmd = env.command(&[
+        "agents",
+        "create",
+        "--name",
+        "G",
+        "--voice-id",
+        "voice_ava",
+        "--prompt",
+        "p",
+    ]);
+    cmd.env("AYRA_API_KEY", GLOBEX)
+        .env("AYRA_BASE_URL", env.sandbox.base_url());
+    assert_eq!(env.run_with(cmd).code, 0);
+    assert_eq!(
+        env.sandbox
+            .account("globex")
+            .unwrap()
+            .count(Resource::Agents),
+        1
+    );
+    // --account repeated: each account's answer, tagged.
+    let run = env.run(&[
+        "--account",
+        "acme",
+        "--account",
+        "globex",
+        "agents",
+        "list",
+        "--all",
+    ]);
+    let accounts: Vec<Value> = run
+        .json_lines()
+        .iter()
+        .map(|l| l["account"].clone())
+        .collect();
+    assert_eq!(
+        accounts,
+        ["globex"],
+        "only globex has an agent: {}",
+        run.stdout
+    );
+    // A wrong key fails its account only; the others answer; exit 4.
+    let run = env.run(&["--all-accounts", "agents", "list", "-o", "ndjson"]);
+    assert_eq!(run.code, 4);
+    assert!(
+        run.stderr.contains("account=bad") && run.stderr.contains("code=invalid_api_key"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    // The list masks keys; --verbose traces each request without the key.
+    let list = env.run(&["accounts", "list", "-o", "json"]);
+    let rows: Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(rows[0]["api_key"], "…9c1e");
+    assert_eq!(rows[1]["api_key"], "…0d9b");
+    assert_eq!(rows[2]["api_key"], "$GLOBEX_KEY");
+    let traced = env.run(&["-v", "--all-accounts", "agents", "list"]);
+    assert!(
+        traced.stderr.contains("ayra.request") && traced.stderr.contains("request_id"),
+        "{}",
+        traced.stderr
+    );
+
+    // `accounts add` writes the file 0600, the key from stdin.
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let fresh = tempfile::tempdir().unwrap();
+    let mut cmd = env.command(&[
+        "accounts",
+        "add",
+        "new",
+        "--base-url",
+        &env.sandbox.base_url(),
+        "--api-key-stdin",
+    ]);
+    cmd.env("XDG_CONFIG_HOME", fresh.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{ACME}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    no_key(&[
+        &String::from_utf8_lossy(&out.stdout),
+        &String::from_utf8_lossy(&out.stderr),
+    ]);
+    assert!(out.status.success());
+    let file = fresh.path().join("ayra/config.toml");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let mut cmd = env.command(&["--account", "new", "agents", "list", "--all"]);
+    cmd.env("XDG_CONFIG_HOME", fresh.path());
+    assert_eq!(env.run_with(cmd).code, 0, "the saved account works");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_twice_then_drift_shows_exactly_that_difference() {
+    let env = Env::new().await;
+    let file = env.file("clinics.yaml", FILE);
+    let plan = env.run(&["plan", &file]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert_eq!(env.writes(), 0, "plan writes nothing");
+    let apply = env.run(&["apply", &file]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert_eq!(
+        env.writes(),
+        6,
+        "3 resources in 2 accounts: {}",
+        apply.stdout
+    );
+    let globex = marked(&env.agents("globex"), "front-desk");
+    assert_eq!(globex.len(), 1);
+    assert_eq!(globex[0]["name"], "Globex Smiles front desk");
+    assert_eq!(globex[0]["max_call_duration_seconds"], 900);
+    assert_eq!(
+        marked(&env.agents("acme"), "front-desk")[0]["phone_number"],
+        "+14155550101"
+    );
+
+    // A second apply makes zero writes; plan says nothing to do.
+    let before = env.writes();
+    let again = env.run(&["apply", &file]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(env.writes(), before, "{}", again.stdout);
+    assert_eq!(env.run(&["plan", &file]).code, 0);
+
+    // A change made outside shows as exactly that difference.
+    let id = marked(&env.agents("acme"), "front-desk")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run = env.run(&[
+        "--account",
+        "acme",
+        "agents",
+        "update",
+        "--agent-id",
+        &id,
+        "--prompt",
+        "Changed in the web app.",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let drift = env.run(&["plan", &file]);
+    assert_eq!(drift.code, 2);
+    let changes: Vec<&str> = drift
+        .stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("  +")
+                || l.starts_with("  ~")
+                || l.starts_with("  -")
+                || l.starts_with("      ")
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            format!("  ~ agent front-desk ({id}): update").as_str(),
+            "      prompt: \"Changed in the web app.\" -> \"You answer the phone for Acme Dental.\"",
+        ],
+        "{}",
+        drift.stdout
+    );
+    assert!(env.run(&["apply", &file]).code == 0);
+    assert_eq!(
+        env.writes(),
+        before + 2,
+        "the update, and the CLI's own update before it"
+    );
+    assert_eq!(env.run(&["plan", &file]).code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_never_touches_an_unmarked_resource() {
+    let env = Env::new().await;
+    // In acme: an unmarked agent with the file's name, another unmarked one.
+    for name in ["Acme Dental front desk", "Night line"] {
+        let run = env.run(&[
+            "--account",
+            "acme",
+            "agents",
+            "create",
+            "--name",
+            name,
+            "--voice-id",
+            "voice_ava",
+            "--prompt",
+            "Mine.",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let unmarked_before = env.agents("acme");
+    let file = env.file("clinics.yaml", FILE);
+    let plan = env.run(&["--account", "acme", "plan", &file]);
+    assert!(
+        plan.stdout.contains("! agent front-desk: left alone")
+            && plan.stdout.contains("without the marker"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(env.run(&["--account", "acme", "apply", &file]).code, 0);
+    // The file no longer names the workflow nor the agent; --prune.
+    assert!(FILE.contains(WORKFLOWS));
+    let smaller = env.file("smaller.yaml", &FILE.replace(WORKFLOWS, ""));
+    let workflows_before = env
+        .sandbox
+        .account("acme")
+        .unwrap()
+        .count(Resource::Workflows);
+    let pruned = env.run(&["--account", "acme", "apply", "--prune", &smaller]);
+    assert_eq!(pruned.code, 0, "{}{}", pruned.stdout, pruned.stderr);
+    assert!(
+        pruned.stdout.contains("deleted workflow booking-sms"),
+        "{}",
+        pruned.stdout
+    );
+    assert_eq!(
+        env.sandbox
+            .account("acme")
+            .unwrap()
+            .count(Resource::Workflows),
+        workflows_before - 1
+    );
+    // Both unmarked agents are exactly as they were.
+    let after = env.agents("acme");
+    for agent in unmarked_before {
+        assert!(after.contains(&agent), "changed or deleted: {agent}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_killed_halfway_converges_when_run_again() {
+    let env = Env::new().await;
+    let mut text = String::from("project: clinics\nagents:\n");
+    for i in 0..12 {
+        text.push_str(&format!(
+            "  desk-{i}: {{name: Desk {i}, voice_id: voice_ava, prompt: Desk {i}.}}\n"
+        ));
+    }
+    text.push_str("accounts:\n  acme: {}\n");
+    let file = env.file("many.yaml", &text);
+    env.sandbox.set_faults(Faults {
+        latency: Duration::from_millis(300),
+        ..Faults::default()
+    });
+    let mut child = env
+        .command(&["apply", &file])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it after its first writes (bounded wait).
+    for _ in 0..3000 {
+        if env.writes() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    let written = env.writes();
+    assert!(
+        (2..8).contains(&written),
+        "killed halfway, after {written} writes"
+    );
+    env.sandbox.set_faults(Faults::default());
+    let rerun = env.run(&["apply", &file]);
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    let agents = env.agents("acme");
+    for i in 0..12 {
+        assert_eq!(
+            marked(&agents, &format!("desk-{i}")).len(),
+            1,
+            "desk-{i} once: {agents:?}"
+        );
+    }
+    assert_eq!(agents.len(), 12, "no duplicate");
+    assert_eq!(env.run(&["plan", &file]).code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_file_names_its_line_and_column_and_sends_nothing() {
+    let env = Env::new().await;
+    let requests = env.sandbox.stats().requests;
+    let cases = [
+        (
+            "typo.yaml",
+            FILE.replace("    prompt: You answer", "    promt: You answer"),
+            "typo.yaml:7:5",
+        ),
+        (
+            "syntax.yaml",
+            FILE.replace("project: clinics", "project: [clinics"),
+            "syntax.yaml:",
+        ),
+        (
+            "type.yaml",
+            FILE.replace(
+                "front-desk: {max_call_duration_seconds: 900}",
+                "front-desk: {max_call_duration_seconds: long}",
+            ),
+            "type.yaml:28:47",
+        ),
+        (
+            "value.yaml",
+            FILE.replace("greeting: Hello Acme, ", ""),
+            "no value for ${greeting}",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = env.file(name, &text);
+        for command in ["plan", "apply"] {
+            let run = env.run(&[command, &file]);
+            assert_eq!(run.code, 65, "{name}: {}{}", run.stdout, run.stderr);
+            assert!(run.stderr.contains(expected), "{name}: {}", run.stderr);
+        }
+    }
+    assert_eq!(env.sandbox.stats().requests, requests, "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_key_fails_that_account_only() {
+    let env = Env::new().await;
+    let text = FILE.replace("accounts:\n", "accounts:\n  bad:\n    values: {clinic: W, greeting: W, phone: \"+14155550909\", timezone: UTC}\n");
+    let file = env.file("clinics.yaml", &text);
+    let run = env.run(&["apply", &file]);
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("account=bad") && run.stderr.contains("code=invalid_api_key"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    for account in ["acme", "globex"] {
+        assert_eq!(
+            marked(&env.agents(account), "front-desk").len(),
+            1,
+            "{account} applied"
+        );
+    }
+}
