@@ -16,7 +16,7 @@
 //! skeleton emitted here (required and optional fields, each with its
 //! example, default or a placeholder of its type).
 
-use crate::check::resolve;
+use crate::spec::resolve;
 use crate::load::Spec;
 use crate::problem::Failure;
 use serde_json::{Map, Value, json};
