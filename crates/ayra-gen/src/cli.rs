@@ -16,9 +16,9 @@
 //! skeleton emitted here (required and optional fields, each with its
 //! example, default or a placeholder of its type).
 
-use crate::spec::resolve;
 use crate::load::Spec;
 use crate::problem::Failure;
+use crate::spec::resolve;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use std::fmt::Write;
