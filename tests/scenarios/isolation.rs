@@ -17,6 +17,20 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The kinds of resources an account holds that a call could change.
+const KINDS: [Resource; 10] = [
+    Resource::Agents,
+    Resource::Conversations,
+    Resource::Contacts,
+    Resource::CustomFields,
+    Resource::Calendars,
+    Resource::Appointments,
+    Resource::Workflows,
+    Resource::WorkflowExecutions,
+    Resource::Reports,
+    Resource::Exports,
+];
+
 /// The accounts of the test sandbox, besides the default one.
 pub const ACCOUNTS: [(&str, &str); 3] = [
     ("acme", "sk_test_acme_key_0001"),
@@ -543,18 +557,7 @@ impl World {
             .account(account)
             .expect("a configured account");
         let mut kinds = serde_json::Map::new();
-        for kind in [
-            Resource::Agents,
-            Resource::Conversations,
-            Resource::Contacts,
-            Resource::CustomFields,
-            Resource::Calendars,
-            Resource::Appointments,
-            Resource::Workflows,
-            Resource::WorkflowExecutions,
-            Resource::Reports,
-            Resource::Exports,
-        ] {
+        for kind in KINDS {
             kinds.insert(
                 format!("{kind:?}"),
                 serde_json::to_value(view.ids(kind)).unwrap(),
@@ -605,21 +608,7 @@ impl World {
     /// Every id the account holds.
     fn all_ids(&self, account: &str) -> BTreeSet<String> {
         let view = self.h.sandbox.account(account).unwrap();
-        [
-            Resource::Agents,
-            Resource::Conversations,
-            Resource::Contacts,
-            Resource::CustomFields,
-            Resource::Calendars,
-            Resource::Appointments,
-            Resource::Workflows,
-            Resource::WorkflowExecutions,
-            Resource::Reports,
-            Resource::Exports,
-        ]
-        .into_iter()
-        .flat_map(|kind| view.ids(kind))
-        .collect()
+        KINDS.into_iter().flat_map(|kind| view.ids(kind)).collect()
     }
 
     /// Calls `op` with `caller`'s key on `victim`'s ids and on ids that
