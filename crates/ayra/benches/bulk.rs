@@ -366,6 +366,7 @@ async fn child(mode: &str, url: &str, report: Option<String>) {
                         Ok(Done::written(&response, Status::Created, id))
                     },
                 )
+                .expect("the labels differ")
                 .finish()
                 .await;
             let failed = summary.count(Status::Failed) + summary.count(Status::NotDone);

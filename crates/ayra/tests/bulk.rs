@@ -50,8 +50,8 @@ fn emails(account: &str, n: usize) -> Vec<Item<String>> {
         .collect()
 }
 
-async fn outcomes(run: ayra::bulk::Run) -> Vec<Outcome> {
-    run.collect().await
+async fn outcomes(run: ayra::Result<ayra::bulk::Run>) -> Vec<Outcome> {
+    run.expect("the accounts' labels differ").collect().await
 }
 
 fn by_status(outcomes: &[Outcome]) -> HashMap<Status, usize> {
@@ -290,11 +290,15 @@ async fn memory_stays_bounded_however_long_the_stream() {
         counter.fetch_add(1, Ordering::SeqCst);
         Item::new("a", format!("p{i}@example.com"), format!("P{i}"))
     });
-    let mut run = Bulk::new("huge").concurrency(16).initial_rate(1000.0).run(
-        [Account::new("a", server.client().build().unwrap())],
-        items,
-        create,
-    );
+    let mut run = Bulk::new("huge")
+        .concurrency(16)
+        .initial_rate(1000.0)
+        .run(
+            [Account::new("a", server.client().build().unwrap())],
+            items,
+            create,
+        )
+        .unwrap();
     let mut finished = 0u64;
     let mut most_held = 0;
     while let Some(o) = run.next().await {
@@ -330,7 +334,8 @@ async fn the_report_is_true_after_a_cancel_and_a_rerun_completes_the_batch() {
             [Account::new("acme", sandbox_client(&sandbox))],
             items(),
             create,
-        );
+        )
+        .unwrap();
     let mut seen = Vec::new();
     while let Some(o) = run.next().await {
         seen.push(o);
@@ -371,6 +376,7 @@ async fn the_report_is_true_after_a_cancel_and_a_rerun_completes_the_batch() {
             items(),
             create,
         )
+        .unwrap()
         .finish()
         .await;
     assert_eq!(summary.done(), 200);
@@ -575,4 +581,24 @@ not json
     assert_eq!(sandbox.count(Resource::Contacts), before + 2);
     // Two lookups and two creates: nothing for the bad rows.
     assert_eq!(sandbox.stats().requests - requests, 4);
+}
+
+/// Two accounts with one label would derive the same idempotency keys for
+/// different accounts' writes: the run refuses to start and sends nothing.
+#[tokio::test]
+async fn two_accounts_with_one_label_are_refused_before_anything_is_sent() {
+    let sandbox = Sandbox::start().await;
+    let before = sandbox.stats().requests;
+    let run = Bulk::new("dup").run(
+        [
+            Account::new("acme", sandbox_client(&sandbox)),
+            Account::new("acme", sandbox_client(&sandbox)),
+        ],
+        futures::stream::iter(emails("acme", 3)),
+        create,
+    );
+    let err = run.expect_err("duplicate labels are refused");
+    assert!(matches!(err, ayra::Error::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("\"acme\""), "{err}");
+    assert_eq!(sandbox.stats().requests, before, "nothing was sent");
 }

@@ -421,7 +421,7 @@ fn is_e164(s: &str) -> bool {
 ///         [Account::new("acme", client)],
 ///         futures::stream::iter(items),
 ///         move |task, row| upsert.clone().apply(task, row),
-///     )
+///     )?
 ///     .finish()
 ///     .await;
 /// println!("{summary:?}");

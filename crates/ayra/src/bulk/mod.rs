@@ -61,7 +61,7 @@
 //!         let id = response.data.id.clone();
 //!         Ok(Done::written(&response, Status::Created, id))
 //!     },
-//! );
+//! )?;
 //! while let Some(outcome) = run.next().await {
 //!     println!("{} {} {:?}", outcome.key, outcome.status, outcome.id);
 //! }
@@ -511,30 +511,38 @@ impl Bulk {
     /// returns the outcomes as a stream. `op` gets a [`Task`] (the account's
     /// client, the derived key, [`Task::call`] for each request) and the
     /// item's value; it reports what it did with a [`Done`].
+    ///
+    /// Two accounts with the same label are an [`Error::Config`] and the run
+    /// does not start: the label is part of every derived idempotency key,
+    /// so two accounts sharing one would send the same keys.
     pub fn run<T, S, F, Fut>(
         self,
         accounts: impl IntoIterator<Item = impl Into<Account>>,
         items: S,
         op: F,
-    ) -> Run
+    ) -> crate::Result<Run>
     where
         T: Send + 'static,
         S: Stream<Item = Item<T>> + Send + 'static,
         F: Fn(Task, T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Done, ItemError>> + Send + 'static,
     {
-        let limiters: HashMap<String, Arc<AccountState>> = accounts
-            .into_iter()
-            .map(|a| {
-                let a: Account = a.into();
-                let state = AccountState {
-                    client: a.client.with_options(|o| o.retry(RetryPolicy::none())),
-                    limiter: Limiter::new(self.initial_rate, self.rate_limit),
-                    slots: Arc::new(Semaphore::new(self.per_account)),
-                };
-                (a.label, Arc::new(state))
-            })
-            .collect();
+        let mut limiters: HashMap<String, Arc<AccountState>> = HashMap::new();
+        for a in accounts {
+            let a: Account = a.into();
+            if limiters.contains_key(&a.label) {
+                return Err(Error::Config(format!(
+                    "two accounts of the batch are labelled {:?}: labels must differ",
+                    a.label
+                )));
+            }
+            let state = AccountState {
+                client: a.client.with_options(|o| o.retry(RetryPolicy::none())),
+                limiter: Limiter::new(self.initial_rate, self.rate_limit),
+                slots: Arc::new(Semaphore::new(self.per_account)),
+            };
+            limiters.insert(a.label, Arc::new(state));
+        }
         let total = self.total.or_else(|| match items.size_hint() {
             (low, Some(high)) if low == high => Some(low as u64),
             _ => None,
@@ -574,10 +582,10 @@ impl Bulk {
                 record_shared.record(&outcome);
                 outcome
             });
-        Run {
+        Ok(Run {
             stream: Box::pin(stream),
             shared,
-        }
+        })
     }
 }
 
