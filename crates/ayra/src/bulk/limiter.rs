@@ -15,11 +15,14 @@ use tokio::time::Instant;
 
 /// Below this rate (requests per second) the limiter never goes.
 const MIN_RATE: f64 = 0.5;
+/// Before the first throttle each admitted request adds this to the rate:
+/// `rate × 2` more each second, ×7 a second (from 10/s to 50/s in 0.8 s).
+const SLOW_START: f64 = 2.0;
 /// After a throttle the rate is this fraction of what the server admitted.
 const DECREASE: f64 = 0.9;
 /// Below 95% of the rate a throttle came at, each admitted request adds
-/// this to the rate (about 3% more per second): back near it in ~2 s.
-const RECOVER: f64 = 0.03;
+/// this to the rate (about 6% more per second): back near it in ~1 s.
+const RECOVER: f64 = 0.06;
 /// Above it, about 0.2% more per second: a slow probe of a higher limit.
 const PROBE: f64 = 0.002;
 /// A known limit is paced at this fraction of it at most, a margin for
@@ -40,8 +43,8 @@ struct State {
     slow_start: bool,
     /// The rate the last throttle came at (or the known limit's pace).
     ceiling: Option<f64>,
-    /// When the last request went: the next one waits `1 / rate` after it.
-    last_sent: Option<Instant>,
+    /// The scheduled time of the next request.
+    next_turn: Instant,
     /// No request goes before this (the server's `Retry-After`).
     paused_until: Instant,
     /// When the last throttle was taken into account: throttles of requests
@@ -68,7 +71,7 @@ impl Limiter {
                 rate,
                 slow_start,
                 ceiling,
-                last_sent: None,
+                next_turn: Instant::now(),
                 paused_until: Instant::now(),
                 last_throttle: None,
                 admitted: VecDeque::new(),
@@ -80,23 +83,29 @@ impl Limiter {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits for this request's turn; returns when it was sent. A turn is
-    /// taken when it comes, not booked ahead: tasks that wake late (a busy
-    /// machine) still go one by one, `1 / rate` apart, never in a burst.
+    /// Waits for this request's turn; returns when it was sent.
+    ///
+    /// Turns follow a schedule, `1 / rate` apart (a generic cell rate
+    /// algorithm): a task that wakes late does not push every later turn
+    /// back (a timer that wakes a millisecond late on each 20 ms turn would
+    /// lose 5% of the rate), and a turn missed by more than half a gap is
+    /// forgiven rather than made up in a burst, so any span of time holds at
+    /// most `rate × span + 1.5` requests.
     pub(crate) async fn acquire(&self) -> Instant {
         loop {
-            let ready = {
+            let turn = {
                 let mut s = self.lock();
                 let now = Instant::now();
                 let gap = Duration::from_secs_f64(1.0 / s.rate);
-                let ready = s.last_sent.map_or(now, |t| t + gap).max(s.paused_until);
-                if ready <= now {
-                    s.last_sent = Some(now);
+                let earliest = now.checked_sub(gap / 2).unwrap_or(now);
+                let turn = s.next_turn.max(s.paused_until).max(earliest);
+                if turn <= now {
+                    s.next_turn = turn + gap;
                     return now;
                 }
-                ready
+                turn
             };
-            tokio::time::sleep_until(ready).await;
+            tokio::time::sleep_until(turn).await;
         }
     }
 
@@ -109,7 +118,7 @@ impl Limiter {
             s.admitted.pop_front();
         }
         let step = match s.ceiling {
-            _ if s.slow_start => 1.0,
+            _ if s.slow_start => SLOW_START,
             Some(c) if s.rate < 0.95 * c => RECOVER,
             _ => PROBE,
         };
@@ -169,5 +178,63 @@ mod tests {
         let resumed = l.acquire().await;
         // A lower bound only: a loaded machine makes the wait longer, never shorter.
         assert!(resumed - before >= Duration::from_millis(300));
+    }
+
+    /// Sends of `tasks` tasks taking `each` turns apiece, in order.
+    async fn sends(l: &std::sync::Arc<Limiter>, tasks: usize, each: usize) -> Vec<Instant> {
+        let all = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let (l, all) = (l.clone(), all.clone());
+                tokio::spawn(async move {
+                    for _ in 0..each {
+                        let t = l.acquire().await;
+                        all.lock().unwrap().push(t);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+        let mut all = all.lock().unwrap().clone();
+        all.sort();
+        all
+    }
+
+    // The clock is tokio's paused one: time moves only as the test says.
+    #[tokio::test(start_paused = true)]
+    async fn late_wakes_do_not_push_the_schedule_back() {
+        let l = std::sync::Arc::new(Limiter::new(50.0, None)); // a turn each 20 ms
+        // Time moves in 7 ms steps, so every task wakes up to 7 ms late.
+        let clock = tokio::spawn(async {
+            loop {
+                tokio::time::advance(Duration::from_millis(7)).await;
+                tokio::task::yield_now().await;
+            }
+        });
+        let sent = sends(&l, 4, 25).await;
+        clock.abort();
+        // 100 turns 20 ms apart span 99 gaps, plus one late wake; taking
+        // turns from the late send times would span 99 × 21 ms or more.
+        let span = *sent.last().unwrap() - sent[0];
+        assert!(span <= Duration::from_millis(99 * 20 + 7), "{span:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_missed_turn_is_not_made_up_in_a_burst() {
+        let l = std::sync::Arc::new(Limiter::new(50.0, None));
+        l.acquire().await;
+        // Nobody asked for five turns.
+        tokio::time::advance(Duration::from_millis(100)).await;
+        let sent = sends(&l, 4, 5).await;
+        let gap = 0.020;
+        for (i, a) in sent.iter().enumerate() {
+            for (j, b) in sent.iter().enumerate().skip(i + 1) {
+                // Any span holds at most `rate × span + 1.5` requests.
+                let span = (*b - *a).as_secs_f64();
+                assert!((j - i) as f64 <= span / gap + 0.5 + 1e-9, "{i}..{j} in {span} s");
+            }
+        }
     }
 }

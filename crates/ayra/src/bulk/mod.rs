@@ -19,9 +19,9 @@
 //!   429 (or a 503 with `Retry-After`) seen by one task pauses every task
 //!   of that account until the time the server names, and the account's
 //!   send rate drops to 90% of what the server admitted over the last
-//!   second, grows back to 95% of it in about 2 s and then probes higher by
-//!   about 0.2% a second. Requests go one by one, `1 / rate` apart, never in
-//!   a burst. Without [`Bulk::rate_limit`] an account starts at
+//!   second, grows back to 95% of it in about 1 s and then probes higher by
+//!   about 0.2% a second. Requests go one by one on a schedule `1 / rate`
+//!   apart, never in a burst. Without [`Bulk::rate_limit`] an account starts at
 //!   [`Bulk::initial_rate`] and doubles every second until its first
 //!   throttle. Other accounts go on at their own pace. The runner
 //!   retries (the clients' own retries are turned off for its calls).
@@ -435,8 +435,8 @@ impl Bulk {
             concurrency: 64,
             per_account: 8,
             retry: RetryPolicy::default()
-                .max_retries(6)
-                .base_delay(Duration::from_millis(100)),
+                .max_retries(8)
+                .base_delay(Duration::from_millis(25)),
             stop_on_failure: false,
             total: None,
             initial_rate: 10.0,
@@ -460,7 +460,10 @@ impl Bulk {
     }
 
     /// Retries of transient failures (connection errors, timeouts, 5xx) per
-    /// call, with the same idempotency key (default: 6, from 100 ms).
+    /// call, with the same idempotency key (default: 8, from 25 ms, so about
+    /// 6 s of patience in all). The first retries come soon because the
+    /// account's limiter already spaces every request, retries included:
+    /// a short backoff does not add load, it only shortens the batch's tail.
     /// Throttles are waited out apart from these (up to 32 per item).
     pub fn retry(mut self, policy: RetryPolicy) -> Bulk {
         self.retry = policy;
