@@ -14,7 +14,8 @@
 //! runner killed at a random point, then rerun); `AYRA_BENCH_MODES` picks
 //! some (default all).
 //!
-//! `cargo bench -p ayra --bench bulk [-- --runs N]`; see BENCHMARKS.md.
+//! `cargo bench -p ayra --bench bulk [-- --runs N]`, `AYRA_BENCH_ITEMS` for
+//! another batch size; see BENCHMARKS.md.
 
 use ayra::bulk::{Account, Bulk, Done, Item, Report, Status};
 use ayra::{Paginate, RetryPolicy};
@@ -25,7 +26,17 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 const ACCOUNTS: usize = 10;
-const ITEMS: usize = 5_000;
+/// Items of a batch: 5,000 as the issue asks, or `AYRA_BENCH_ITEMS` (a
+/// longer batch shows what finding an unknown limit costs once amortised).
+fn items() -> usize {
+    static ITEMS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *ITEMS.get_or_init(|| {
+        std::env::var("AYRA_BENCH_ITEMS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(5_000)
+    })
+}
 const LIMIT_PER_ACCOUNT: f64 = 50.0;
 
 fn key(account: usize) -> String {
@@ -63,20 +74,28 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let Some(bin) = sandbox_bin() else {
-            println!("skipped: build the sandbox binary first: cargo build --release -p ayra-sandbox");
+            println!(
+                "skipped: build the sandbox binary first: cargo build --release -p ayra-sandbox"
+            );
             return;
         };
         let accounts_flag = help_has(&bin, "--account NAME=KEY");
         println!(
-            "bulk: {ITEMS} contact creates over {ACCOUNTS} accounts at {LIMIT_PER_ACCOUNT}/1 s each \
+            "bulk: {} contact creates over {ACCOUNTS} accounts at {LIMIT_PER_ACCOUNT}/1 s each \
              ({} keys), --fault-rate 0.1 --drop-rate 0.05; nproc {}, load {}",
-            if accounts_flag { "--account" } else { "--api-key, one account" },
+            items(),
+            if accounts_flag {
+                "--account"
+            } else {
+                "--api-key, one account"
+            },
             std::thread::available_parallelism().map_or(0, |n| n.get()),
             load()
         );
         for run in 0..runs {
             println!("run {}:", run + 1);
-            let modes = std::env::var("AYRA_BENCH_MODES").unwrap_or("runner known naive kill".into());
+            let modes =
+                std::env::var("AYRA_BENCH_MODES").unwrap_or("runner known naive kill".into());
             for mode in modes.split_whitespace().filter(|m| *m != "kill") {
                 let sandbox = Sandbox::start(&bin, accounts_flag, run as u64).await;
                 let out = batch(mode, &sandbox.url, &[]);
@@ -88,7 +107,8 @@ fn main() {
             }
             // SIGKILL the runner at a random point, then rerun the batch.
             let sandbox = Sandbox::start(&bin, accounts_flag, run as u64 + 100).await;
-            let report = std::env::temp_dir().join(format!("ayra-bulk-bench-{}.ndjson", std::process::id()));
+            let report =
+                std::env::temp_dir().join(format!("ayra-bulk-bench-{}.ndjson", std::process::id()));
             let kill_after = Duration::from_millis(1_000 + rand::random::<u64>() % 7_000);
             let mut child = spawn("runner", &sandbox.url, &[report.to_str().unwrap()]);
             tokio::time::sleep(kill_after).await;
@@ -205,14 +225,15 @@ struct Counts {
 
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let present = (0..ITEMS)
+        let present = (0..items())
             .filter(|n| self.emails.contains_key(&email(*n)))
             .count();
         let duplicates: usize = self.emails.values().map(|n| n - 1).sum();
         write!(
             f,
-            "sandbox: {present} of {ITEMS} present, {duplicates} duplicates, {} lost",
-            ITEMS - present
+            "sandbox: {present} of {} present, {duplicates} duplicates, {} lost",
+            items(),
+            items() - present
         )
     }
 }
@@ -333,7 +354,7 @@ async fn child(mode: &str, url: &str, report: Option<String>) {
     let (ok, failed, runner_retries) = match mode {
         "runner" | "known" => {
             let items =
-                (0..ITEMS).map(|n| Item::new(label(n % ACCOUNTS), email(n), format!("C{n}")));
+                (0..items()).map(|n| Item::new(label(n % ACCOUNTS), email(n), format!("C{n}")));
             let mut bulk = Bulk::new("bench-import").concurrency(64);
             if mode == "known" {
                 bulk = bulk.rate_limit(LIMIT_PER_ACCOUNT);
@@ -373,7 +394,7 @@ async fn child(mode: &str, url: &str, report: Option<String>) {
             (summary.done() - failed, failed, Some(summary.retries))
         }
         _ => {
-            let results: Vec<bool> = futures::stream::iter(0..ITEMS)
+            let results: Vec<bool> = futures::stream::iter(0..items())
                 .map(|n| {
                     let client = clients[n % ACCOUNTS].clone();
                     async move {
@@ -389,7 +410,7 @@ async fn child(mode: &str, url: &str, report: Option<String>) {
                 .collect()
                 .await;
             let ok = results.iter().filter(|r| **r).count() as u64;
-            (ok, ITEMS as u64 - ok, None)
+            (ok, items() as u64 - ok, None)
         }
     };
     let elapsed = started.elapsed().as_secs_f64();

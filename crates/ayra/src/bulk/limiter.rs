@@ -233,7 +233,10 @@ mod tests {
             for (j, b) in sent.iter().enumerate().skip(i + 1) {
                 // Any span holds at most `rate × span + 1.5` requests.
                 let span = (*b - *a).as_secs_f64();
-                assert!((j - i) as f64 <= span / gap + 0.5 + 1e-9, "{i}..{j} in {span} s");
+                assert!(
+                    (j - i) as f64 <= span / gap + 0.5 + 1e-9,
+                    "{i}..{j} in {span} s"
+                );
             }
         }
     }
