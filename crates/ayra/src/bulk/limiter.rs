@@ -30,6 +30,11 @@ const PROBE: f64 = 0.002;
 const KNOWN_MARGIN: f64 = 0.97;
 /// The span over which admitted requests are counted to estimate the limit.
 const HORIZON: Duration = Duration::from_secs(1);
+/// A throttle after less than this much watching teaches nothing about the
+/// limit: it is waited out, the rate kept. (A batch rerun right after a
+/// crash meets the crashed run's window: a few requests and a 429 would
+/// otherwise read as a limit of a few per second.)
+const MIN_WATCHED: Duration = Duration::from_millis(250);
 
 pub(crate) struct Limiter {
     max_rate: f64,
@@ -52,6 +57,9 @@ struct State {
     last_throttle: Option<Instant>,
     /// When admitted requests were answered, within `HORIZON`.
     admitted: VecDeque<Instant>,
+    /// Since when `admitted` has been counting (the start, or the end of
+    /// the last pause).
+    watching_since: Instant,
 }
 
 impl Limiter {
@@ -73,6 +81,7 @@ impl Limiter {
                 ceiling,
                 next_turn: Instant::now(),
                 paused_until: Instant::now(),
+                watching_since: Instant::now(),
                 last_throttle: None,
                 admitted: VecDeque::new(),
             }),
@@ -113,6 +122,9 @@ impl Limiter {
     pub(crate) fn admitted(&self) {
         let mut s = self.lock();
         let now = Instant::now();
+        if now < s.watching_since {
+            return; // sent before the pause: not part of the next estimate
+        }
         s.admitted.push_back(now);
         while s.admitted.front().is_some_and(|t| now - *t > HORIZON) {
             s.admitted.pop_front();
@@ -138,16 +150,18 @@ impl Limiter {
         while s.admitted.front().is_some_and(|t| now - *t > HORIZON) {
             s.admitted.pop_front();
         }
-        let measured = s.admitted.len() as f64 / HORIZON.as_secs_f64();
-        let base = if measured >= MIN_RATE {
-            s.rate.min(measured)
-        } else {
-            s.rate
-        };
+        let watched = now.saturating_duration_since(s.watching_since).min(HORIZON);
+        let admitted = s.admitted.len() as f64;
+        s.admitted.clear();
+        s.watching_since = s.paused_until;
+        if watched < MIN_WATCHED {
+            return;
+        }
+        let measured = admitted / watched.as_secs_f64();
+        let base = s.rate.min(measured.max(MIN_RATE));
         s.ceiling = Some(base);
         s.rate = (base * DECREASE).clamp(MIN_RATE, self.max_rate);
         s.slow_start = false;
-        s.admitted.clear();
     }
 
     /// The current rate, for the summary.
@@ -160,12 +174,13 @@ impl Limiter {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_throttle_pauses_and_lowers_the_rate_once() {
         let l = Limiter::new(100.0, None);
         let sent = l.acquire().await;
         let also_sent = l.acquire().await;
         for _ in 0..40 {
+            tokio::time::advance(Duration::from_millis(25)).await;
             l.admitted();
         }
         let before = Instant::now();
@@ -176,8 +191,35 @@ mod tests {
         l.throttled(also_sent, Duration::from_millis(300));
         assert!((l.rate() - 36.0).abs() < 1e-9);
         let resumed = l.acquire().await;
-        // A lower bound only: a loaded machine makes the wait longer, never shorter.
         assert!(resumed - before >= Duration::from_millis(300));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_at_once_is_waited_out_but_not_taken_for_the_limit() {
+        // A rerun meeting the window its crashed run filled: 3 answers, a 429.
+        let l = Limiter::new(10.0, None);
+        let sent = l.acquire().await;
+        for _ in 0..3 {
+            tokio::time::advance(Duration::from_millis(10)).await;
+            l.admitted();
+        }
+        let before = Instant::now();
+        l.throttled(sent, Duration::from_secs(1));
+        assert!(
+            (l.rate() - 16.0).abs() < 1e-9,
+            "still slow start: {}",
+            l.rate()
+        );
+        assert!(
+            l.acquire().await - before >= Duration::from_secs(1),
+            "paused"
+        );
+        l.admitted();
+        assert!(
+            (l.rate() - 18.0).abs() < 1e-9,
+            "still slow start: {}",
+            l.rate()
+        );
     }
 
     /// Sends of `tasks` tasks taking `each` turns apiece, in order.
