@@ -133,7 +133,7 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
 
     // Each account's rows, checked against its own custom fields; an
     // account that cannot be read fails alone.
-    let prepared = crate::writes::for_each_account(targets, |target| {
+    let prepared = accounts::for_each_account(targets, |target| {
         let bytes = &bytes;
         async move { prepare(target, format, by, bytes).await }
     })
@@ -161,7 +161,7 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
         return Ok(code);
     }
     let labels: Vec<String> = accounts.iter().map(|a| a.label().to_string()).collect();
-    let items = interleave(lists);
+    let items = accounts::interleave(lists);
     let total = items.len() as u64;
 
     let bar = progress_bar(total);
@@ -282,20 +282,6 @@ fn row_numbers(format: Format, bytes: &[u8], parsed: &[Row]) -> Vec<u64> {
             Ok(_) => lines.get(i).copied().unwrap_or(i as u64 + 1),
         })
         .collect()
-}
-
-/// Row 1 of every account, then row 2 of every account...: each account's
-/// limiter has work from the start.
-fn interleave<T>(lists: Vec<Vec<T>>) -> Vec<T> {
-    let mut iters: Vec<_> = lists.into_iter().map(Vec::into_iter).collect();
-    let mut out = Vec::new();
-    loop {
-        let before = out.len();
-        out.extend(iters.iter_mut().filter_map(Iterator::next));
-        if out.len() == before {
-            return out;
-        }
-    }
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {

@@ -15,7 +15,6 @@ mod ops;
 mod output;
 mod plan;
 mod table;
-mod writes;
 
 use clap::{Arg, ArgAction, ArgMatches};
 use std::process::ExitCode;
