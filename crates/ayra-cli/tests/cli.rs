@@ -769,6 +769,37 @@ async fn import_creates_a_rerun_writes_nothing_and_a_change_updates_only_that_fi
         again.stderr
     );
 
+    // A create whose contact the lookup no longer finds (deleted here; a
+    // lost answer before a kill looks the same) is replayed by its derived
+    // key, not made twice: the batch is named by the file's content, so the
+    // same bytes under another path are the same batch.
+    let ada_id = ada["id"].as_str().unwrap();
+    let run = env.run(&[
+        "--account",
+        "acme",
+        "contacts",
+        "delete",
+        "--contact-id",
+        ada_id,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let copy = env.file("copy.csv", CONTACTS);
+    let writes = env.account_writes("acme");
+    let run = env.run(&args(&copy).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(summary_count(&run.stderr, "replayed"), 1, "{}", run.stderr);
+    assert_eq!(env.account_writes("acme"), writes, "nothing new written");
+    assert_eq!(env.count_contacts("acme"), 2);
+    // (Back to three contacts for what follows: a new file is a new batch.)
+    let run = env.run(
+        &args(&env.file("again.csv", &format!("{CONTACTS}\n")))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(summary_count(&run.stderr, "created"), 1, "{}", run.stderr);
+    let writes = env.account_writes("acme");
+
     // One field changed: one write, that field only.
     let before = env.contacts("acme");
     let changed = env.file(
@@ -1034,4 +1065,59 @@ async fn an_interrupted_import_leaves_a_true_report_and_a_rerun_finishes_it() {
     emails.dedup();
     assert_eq!(emails.len(), 60);
     assert_eq!(env.count_contacts("acme"), 60, "no duplicate");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_waits_out_a_rate_limit_in_every_account() {
+    let env = Env::new().await;
+    let mut text = String::from("project: clinics\nagents:\n");
+    for i in 0..8 {
+        text.push_str(&format!(
+            "  desk-{i}: {{name: Desk {i}, voice_id: voice_ava, prompt: Desk {i}.}}\n"
+        ));
+    }
+    text.push_str("accounts:\n  acme: {}\n  globex: {}\n");
+    let file = env.file("many.yaml", &text);
+    env.sandbox.set_faults(Faults {
+        rate_limit: Some((3, Duration::from_secs(1))),
+        ..Faults::default()
+    });
+    let run = env.run(&["apply", &file]);
+    env.sandbox.set_faults(Faults::default());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(env.sandbox.stats().faults.rate_limited > 0, "throttled");
+    for account in ["acme", "globex"] {
+        let agents = env.agents(account);
+        for i in 0..8 {
+            assert_eq!(marked(&agents, &format!("desk-{i}")).len(), 1, "{account}");
+        }
+        assert_eq!(agents.len(), 8, "{account}: no duplicate");
+    }
+    assert_eq!(env.run(&["plan", &file]).code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_write_stops_its_account_and_the_others_apply() {
+    let env = Env::new().await;
+    let text = FILE.replace(
+        "front-desk: {max_call_duration_seconds: 900}",
+        "front-desk: {voice_id: voice_nope}",
+    );
+    let file = env.file("clinics.yaml", &text);
+    let run = env.run(&["apply", &file]);
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("account=globex") && run.stderr.contains("code=invalid_reference"),
+        "{}",
+        run.stderr
+    );
+    let globex = run.stdout.split("account globex:").nth(1).unwrap();
+    assert!(
+        globex.contains("! stopped: a write failed"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(marked(&env.agents("acme"), "front-desk").len(), 1);
+    assert_eq!(marked(&env.agents("globex"), "front-desk").len(), 0);
 }
