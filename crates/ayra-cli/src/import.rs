@@ -9,7 +9,7 @@ use ayra::bulk::contacts::{self, ContactRow, MatchBy, Schema, Upsert};
 use ayra::bulk::{Account, Bulk, InvalidItem, Item, ItemError, Outcome, Report, Status};
 use clap::{Arg, ArgAction, ArgMatches};
 use futures::{FutureExt, StreamExt};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Instant;
 
@@ -140,14 +140,9 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
     .await;
     let mut accounts = Vec::new();
     let mut lists = Vec::new();
-    let mut rows: HashMap<(String, String), u64> = HashMap::new();
     for p in prepared {
         match p {
-            Ok((account, items, numbers)) => {
-                for (item, n) in items.iter().zip(&numbers) {
-                    rows.entry((item.account.clone(), item.key.clone()))
-                        .or_insert(*n);
-                }
+            Ok((account, items)) => {
                 accounts.push(account);
                 lists.push(items);
             }
@@ -190,7 +185,7 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
                     .or_default()
                     .entry(outcome.account.clone())
                     .or_insert(0) += 1;
-                if let Some(f) = failure(&outcome, &rows) {
+                if let Some(f) = failure(&outcome) {
                     bar.suspend(|| eprintln!("{}", f.line));
                     code = code.max(f.code);
                 }
@@ -241,13 +236,13 @@ fn report(path: &str) -> Result<Report, Failure> {
 
 type Row = Result<ContactRow, InvalidItem>;
 
-/// One account's items, with the row (or line) each comes from.
+/// One account's items: its rows checked against its custom fields.
 async fn prepare(
     target: Target,
     format: Format,
     by: MatchBy,
     bytes: &[u8],
-) -> Result<(Account, Vec<Item<Row>>, Vec<u64>), Failure> {
+) -> Result<(Account, Vec<Item<Row>>), Failure> {
     let name = target.name;
     let client = target.client.map_err(|f| f.in_account(&name))?;
     let schema = Schema::fetch(&client)
@@ -257,31 +252,8 @@ async fn prepare(
         Format::Csv => contacts::read_csv(bytes, &schema).collect(),
         Format::Ndjson => contacts::read_ndjson(bytes, &schema).collect(),
     };
-    let numbers = row_numbers(format, bytes, &parsed);
     let items = contacts::items(&name, by, parsed).collect();
-    Ok((Account::new(name, client), items, numbers))
-}
-
-/// The row of each parsed item: its data row in CSV, its line in NDJSON
-/// (blank lines are skipped by the reader, not by the count).
-fn row_numbers(format: Format, bytes: &[u8], parsed: &[Row]) -> Vec<u64> {
-    let lines: Vec<u64> = match format {
-        Format::Csv => (1..=parsed.len() as u64).collect(),
-        Format::Ndjson => bytes
-            .split(|b| *b == b'\n')
-            .enumerate()
-            .filter(|(_, l)| !String::from_utf8_lossy(l).trim().is_empty())
-            .map(|(i, _)| i as u64 + 1)
-            .collect(),
-    };
-    parsed
-        .iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            Err(e) => e.row,
-            Ok(_) => lines.get(i).copied().unwrap_or(i as u64 + 1),
-        })
-        .collect()
+    Ok((Account::new(name, client), items))
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
@@ -300,19 +272,14 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// The error line of a failed (or unfinished) row, and its exit code.
-fn failure(o: &Outcome, rows: &HashMap<(String, String), u64>) -> Option<Failure> {
+/// The error line of a failed row, and its exit code: an invalid row
+/// names its row and column, a refused one its key (email or phone).
+fn failure(o: &Outcome) -> Option<Failure> {
     let f = match (&o.status, &o.error) {
         (Status::Failed, Some(ItemError::Invalid(e))) => Failure::bad_input(e),
         (Status::Failed, Some(ItemError::Call(e))) => {
-            let row = rows
-                .get(&(o.account.clone(), o.key.clone()))
-                .map(|n| format!("row {n} "))
-                .unwrap_or_default();
             let mut f = Failure::sdk(e);
-            f.line = f
-                .line
-                .replacen("error:", &format!("error: {row}({}):", o.key), 1);
+            f.line = f.line.replacen("error:", &format!("error: {}:", o.key), 1);
             f
         }
         (Status::Failed, e) => Failure::new(

@@ -1121,3 +1121,31 @@ async fn a_failed_write_stops_its_account_and_the_others_apply() {
     assert_eq!(marked(&env.agents("acme"), "front-desk").len(), 1);
     assert_eq!(marked(&env.agents("globex"), "front-desk").len(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_deleted_outside_is_created_again_by_the_next_apply() {
+    let env = Env::new().await;
+    let file = env.file("clinics.yaml", FILE);
+    assert_eq!(env.run(&["--account", "acme", "apply", &file]).code, 0);
+    let id = marked(&env.agents("acme"), "front-desk")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run = env.run(&["--account", "acme", "agents", "delete", "--agent-id", &id]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The same plan again: its create carries the same derived key as the
+    // first apply's (replayed by the API, the id of the deleted agent), so
+    // apply sees the replay and creates the agent anew under a new key.
+    let replays = env.sandbox.stats().idempotent_replays;
+    let run = env.run(&["--account", "acme", "apply", &file]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        env.sandbox.stats().idempotent_replays,
+        replays + 1,
+        "the first apply's key, replayed"
+    );
+    let agents = marked(&env.agents("acme"), "front-desk");
+    assert_eq!(agents.len(), 1, "{}", run.stdout);
+    assert_ne!(agents[0]["id"], id.as_str());
+    assert_eq!(env.run(&["--account", "acme", "plan", &file]).code, 0);
+}
