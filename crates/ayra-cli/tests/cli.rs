@@ -976,6 +976,11 @@ async fn import_into_every_account_and_a_wrong_key_fails_that_account_only() {
     assert_eq!(summary_count(&run.stderr, "unchanged"), 3, "{}", run.stderr);
     assert_eq!(env.sandbox.stats().writes_applied, writes);
     assert_eq!(env.count_contacts("globex"), 3);
+    // An API that cannot be reached: 5.
+    let mut cmd = env.command(&["contacts", "import", &file, "--upsert-by", "email"]);
+    cmd.env("AYRA_API_KEY", GLOBEX)
+        .env("AYRA_BASE_URL", "http://127.0.0.1:9/v1");
+    assert_eq!(env.run_with(cmd).code, 5);
 }
 
 #[tokio::test(flavor = "multi_thread")]
