@@ -1,10 +1,44 @@
-//! Which accounts a command acts on, their clients, and `ayra accounts
-//! list | add`.
+//! Which accounts a command acts on, their clients, how work is spread over
+//! them, and `ayra accounts list | add`.
 
 use crate::config::{self, Account};
 use crate::exit::{self, Failure};
 use clap::{Arg, ArgAction, ArgMatches};
+use futures::StreamExt;
 use std::collections::BTreeMap;
+use std::future::Future;
+
+/// Accounts read concurrently (plans, an import's custom field definitions).
+pub const ACCOUNTS_AT_ONCE: usize = 4;
+
+/// Runs `work` on every item, at most [`ACCOUNTS_AT_ONCE`] at a time; the
+/// outcomes come back in the items' order.
+pub async fn for_each_account<T, F, Fut>(items: Vec<T>, work: F) -> Vec<Fut::Output>
+where
+    F: FnMut(T) -> Fut,
+    Fut: Future,
+{
+    futures::stream::iter(items)
+        .map(work)
+        .buffered(ACCOUNTS_AT_ONCE)
+        .collect()
+        .await
+}
+
+/// The first item of every account's list, then the second of every
+/// account...: the bulk runner pulls items in order, so each account's
+/// limiter has work from the start.
+pub fn interleave<T>(lists: Vec<Vec<T>>) -> Vec<T> {
+    let mut iters: Vec<_> = lists.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::new();
+    loop {
+        let before = out.len();
+        out.extend(iters.iter_mut().filter_map(Iterator::next));
+        if out.len() == before {
+            return out;
+        }
+    }
+}
 
 /// An account a command acts on: its name and its client, or why it has none
 /// (which fails that account only).

@@ -14,17 +14,20 @@ pub const USAGE: u8 = 64;
 pub const BAD_INPUT: u8 = 65;
 /// The configuration was wrong: the config file, no key (`EX_CONFIG`).
 pub const CONFIG: u8 = 78;
+/// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;
 
 /// What `--help` says about them.
 pub const HELP: &str = "\
 Exit codes:
   0   success
-  2   changes pending (ayra plan)
-  4   the API refused the request (4xx)
+  2   changes pending (ayra plan, ayra contacts import --dry-run)
+  4   the API refused the request (4xx; for an import: a row it refused)
   5   the API failed or could not be reached (5xx, connection, timeout)
   64  usage error
-  65  bad input file (plan file, --body, CSV)
+  65  bad input file (plan file, --body; an invalid row of an import)
   78  bad configuration (config file, account, API key)
+  130 interrupted (Ctrl-C during an import: the rows in flight finish)
 With several accounts, the highest code of any account.";
 
 /// A failure: its exit code and the line printed on stderr.

@@ -7,6 +7,7 @@
 mod accounts;
 mod config;
 mod exit;
+mod import;
 // Written by `cargo xtask regen` and compared byte for byte: not formatted.
 #[rustfmt::skip]
 mod generated;
@@ -14,7 +15,6 @@ mod ops;
 mod output;
 mod plan;
 mod table;
-mod writes;
 
 use clap::{Arg, ArgAction, ArgMatches};
 use std::process::ExitCode;
@@ -58,7 +58,11 @@ fn cli() -> clap::Command {
                 .help("Trace each request on stderr (operation, status, request id; never the key)"),
         );
     for domain in ops::domains() {
-        cli = cli.subcommand(domain);
+        cli = cli.subcommand(if domain.get_name() == import::DOMAIN {
+            domain.subcommand(import::command())
+        } else {
+            domain
+        });
     }
     cli.subcommand(accounts::command())
         .subcommand(plan::command(
@@ -113,7 +117,10 @@ async fn run(matches: &ArgMatches) -> u8 {
     let outcome = match name {
         "accounts" => accounts::run(sub).await,
         "plan" | "apply" => plan::run(name == "apply", sub).await,
-        domain => ops::run(domain, sub).await,
+        domain => match sub.subcommand() {
+            Some(("import", m)) if domain == import::DOMAIN => import::run(m).await,
+            _ => ops::run(domain, sub).await,
+        },
     };
     match outcome {
         Ok(code) => code,
@@ -153,6 +160,12 @@ mod tests {
                 c.name
             );
         }
+        assert!(
+            cli.find_subcommand(crate::import::DOMAIN)
+                .and_then(|d| d.find_subcommand("import"))
+                .is_some(),
+            "no `ayra contacts import`"
+        );
         cli.debug_assert();
     }
 }

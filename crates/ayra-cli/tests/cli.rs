@@ -639,3 +639,518 @@ async fn a_wrong_key_fails_that_account_only() {
         );
     }
 }
+
+impl Env {
+    /// The account's contacts, through the binary.
+    fn contacts(&self, account: &str) -> Vec<Value> {
+        let run = self.run(&["--account", account, "contacts", "list", "--all"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json_lines()
+    }
+
+    fn account_writes(&self, account: &str) -> u64 {
+        self.sandbox
+            .account(account)
+            .unwrap()
+            .stats()
+            .writes_applied
+    }
+
+    fn count_contacts(&self, account: &str) -> usize {
+        self.sandbox
+            .account(account)
+            .unwrap()
+            .count(Resource::Contacts)
+    }
+
+    /// Defines the custom field `plan` (text) in `account`.
+    fn plan_field(&self, account: &str) {
+        let run = self.run(&[
+            "--account",
+            account,
+            "contacts",
+            "create-custom-field",
+            "--key",
+            "plan",
+            "--label",
+            "Plan",
+            "--type",
+            "text",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+}
+
+/// The count of `status` in an import's summary (`created      3 ...`).
+fn summary_count(stderr: &str, status: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix(status)?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no {status} in the summary:\n{stderr}"))
+}
+
+/// The report's rows (CSV with a header line), as column -> value.
+fn csv_report(path: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .map(|l| {
+            // No cell of these tests holds a comma or a quote.
+            header
+                .iter()
+                .zip(l.split(','))
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+const CONTACTS: &str = "\
+email,first_name,last_name,phone,tags,plan
+ada@example.com,Ada,Lovelace,+14155550111,vip;math,gold
+alan@example.com,Alan,Turing,,math,silver
+grace@example.com,Grace,Hopper,+14155550113,,gold
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_creates_a_rerun_writes_nothing_and_a_change_updates_only_that_field() {
+    let env = Env::new().await;
+    env.plan_field("acme");
+    let file = env.file("contacts.csv", CONTACTS);
+    let report = env.dir.path().join("report.csv");
+    let report = report.to_str().unwrap();
+    let args = |file: &str| -> Vec<String> {
+        [
+            "--account",
+            "acme",
+            "contacts",
+            "import",
+            file,
+            "--upsert-by",
+            "email",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let mut first = args(&file);
+    first.extend(["--report".to_string(), report.to_string()]);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let run = env.run(&first);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "", "stdout stays clean");
+    assert_eq!(summary_count(&run.stderr, "created"), 3, "{}", run.stderr);
+    assert_eq!(env.count_contacts("acme"), 3);
+    let lines = csv_report(report);
+    assert_eq!(lines.len(), 3, "one line per row");
+    assert!(lines.iter().all(|l| l["status"] == "created"), "{lines:?}");
+    let ada = env
+        .contacts("acme")
+        .into_iter()
+        .find(|c| c["email"] == "ada@example.com")
+        .unwrap();
+    assert_eq!(ada["tags"], serde_json::json!(["vip", "math"]));
+    assert_eq!(ada["custom_fields"]["plan"], "gold");
+
+    // The same file again: nothing written, nothing new.
+    let writes = env.account_writes("acme");
+    let again = env.run(&first);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(env.account_writes("acme"), writes, "{}", again.stderr);
+    assert_eq!(env.count_contacts("acme"), 3);
+    assert_eq!(summary_count(&again.stderr, "created"), 0);
+    assert_eq!(
+        summary_count(&again.stderr, "unchanged") + summary_count(&again.stderr, "replayed"),
+        3,
+        "{}",
+        again.stderr
+    );
+
+    // A create whose contact the lookup no longer finds (deleted here; a
+    // lost answer before a kill looks the same) is replayed by its derived
+    // key, not made twice: the batch is named by the file's content, so the
+    // same bytes under another path are the same batch.
+    let ada_id = ada["id"].as_str().unwrap();
+    let run = env.run(&[
+        "--account",
+        "acme",
+        "contacts",
+        "delete",
+        "--contact-id",
+        ada_id,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let copy = env.file("copy.csv", CONTACTS);
+    let writes = env.account_writes("acme");
+    let run = env.run(&args(&copy).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(summary_count(&run.stderr, "replayed"), 1, "{}", run.stderr);
+    assert_eq!(env.account_writes("acme"), writes, "nothing new written");
+    assert_eq!(env.count_contacts("acme"), 2);
+    // (Back to three contacts for what follows: a new file is a new batch.)
+    let run = env.run(
+        &args(&env.file("again.csv", &format!("{CONTACTS}\n")))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(summary_count(&run.stderr, "created"), 1, "{}", run.stderr);
+    let writes = env.account_writes("acme");
+
+    // One field changed: one write, that field only.
+    let before = env.contacts("acme");
+    let changed = env.file(
+        "changed.csv",
+        &CONTACTS.replace("Alan,Turing,,math,silver", "Alan,Turing,,math,platinum"),
+    );
+    let mut update = args(&changed);
+    update.extend(["--report".to_string(), report.to_string()]);
+    let update: Vec<&str> = update.iter().map(String::as_str).collect();
+    let run = env.run(&update);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(env.account_writes("acme"), writes + 1, "{}", run.stderr);
+    assert_eq!(summary_count(&run.stderr, "updated"), 1);
+    let lines = csv_report(report);
+    let alan = lines
+        .iter()
+        .find(|l| l["key"] == "alan@example.com")
+        .unwrap();
+    assert_eq!(
+        (alan["status"].as_str(), alan["detail"].as_str()),
+        ("updated", "custom_fields.plan")
+    );
+    for contact in env.contacts("acme") {
+        let was = before.iter().find(|c| c["id"] == contact["id"]).unwrap();
+        for field in ["first_name", "last_name", "email", "phone", "tags"] {
+            assert_eq!(
+                contact[field], was[field],
+                "{field} of {}",
+                contact["email"]
+            );
+        }
+        let want = if contact["email"] == "alan@example.com" {
+            "platinum".into()
+        } else {
+            was["custom_fields"]["plan"].clone()
+        };
+        assert_eq!(contact["custom_fields"]["plan"], want);
+    }
+
+    // --dry-run: says what would change, writes nothing, exit 2.
+    let writes = env.sandbox.stats().writes_applied;
+    let dry = env.file(
+        "dry.csv",
+        &format!("{CONTACTS}linus@example.com,Linus,Torvalds,,,\n")
+            .replace("Alan,Turing,,math,silver", "Alan,Turing,,math,platinum")
+            .replace("Grace,Hopper", "Grace,Brewster"),
+    );
+    let mut dry_run = args(&dry);
+    dry_run.push("--dry-run".to_string());
+    let dry_run: Vec<&str> = dry_run.iter().map(String::as_str).collect();
+    let run = env.run(&dry_run);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        env.sandbox.stats().writes_applied,
+        writes,
+        "nothing written"
+    );
+    assert_eq!(summary_count(&run.stderr, "would_create"), 1);
+    assert_eq!(summary_count(&run.stderr, "would_update"), 1);
+    assert_eq!(summary_count(&run.stderr, "unchanged"), 2);
+    assert_eq!(env.count_contacts("acme"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_row_is_reported_with_row_and_column_and_the_others_go_in() {
+    let env = Env::new().await;
+    env.plan_field("acme");
+    let ndjson = env.file(
+        "contacts.ndjson",
+        "{\"email\": \"ada@example.com\", \"first_name\": \"Ada\", \"plan\": \"gold\"}\n\
+         {\"email\": \"not-an-email\", \"first_name\": \"Bob\"}\n\
+         \n\
+         {\"email\": \"eve@example.com\", \"first_name\": \"Eve\", \"vip\": true}\n\
+         {\"email\": \"alan@example.com\", \"first_name\": \"Alan\"}\n",
+    );
+    let report = env.dir.path().join("report.ndjson");
+    let report = report.to_str().unwrap();
+    let run = env.run(&[
+        "contacts",
+        "import",
+        &ndjson,
+        "--upsert-by",
+        "email",
+        "--report",
+        report,
+    ]);
+    assert_eq!(run.code, 65, "{}", run.stderr);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 2, "{}", run.stderr);
+    assert!(
+        errors[0].contains("account=acme")
+            && errors[0].contains("row 2, column email: \"not-an-email\" is not an email address"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        errors[1].contains("row 4, column vip: no custom field has the key \"vip\""),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.count_contacts("acme"), 2, "the good rows went in");
+    let lines: Vec<Value> = std::fs::read_to_string(report)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "one line per row: {lines:?}");
+    let mut statuses: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["created", "created", "failed", "failed"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_into_every_account_and_a_wrong_key_fails_that_account_only() {
+    let env = Env::new().await;
+    env.plan_field("acme");
+    env.plan_field("globex");
+    let file = env.file("contacts.csv", CONTACTS);
+    // acme, bad and globex: the same rows to each.
+    let run = env.run(&[
+        "--all-accounts",
+        "contacts",
+        "import",
+        &file,
+        "--upsert-by",
+        "email",
+    ]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    assert!(
+        errors[0].contains("account=bad") && errors[0].contains("code=invalid_api_key"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("created      6  (acme 3, globex 3)"),
+        "{}",
+        run.stderr
+    );
+    for account in ["acme", "globex"] {
+        assert_eq!(env.count_contacts(account), 3, "{account}");
+    }
+    // The two good accounts again: nothing new; AYRA_API_KEY alone too.
+    let writes = env.sandbox.stats().writes_applied;
+    let run = env.run(&[
+        "--account",
+        "acme",
+        "--account",
+        "globex",
+        "contacts",
+        "import",
+        &file,
+        "--upsert-by",
+        "email",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut cmd = env.command(&["contacts", "import", &file, "--upsert-by", "email"]);
+    cmd.env("AYRA_API_KEY", GLOBEX)
+        .env("AYRA_BASE_URL", env.sandbox.base_url());
+    let run = env.run_with(cmd);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(summary_count(&run.stderr, "unchanged"), 3, "{}", run.stderr);
+    assert_eq!(env.sandbox.stats().writes_applied, writes);
+    assert_eq!(env.count_contacts("globex"), 3);
+    // An API that cannot be reached: 5.
+    let mut cmd = env.command(&["contacts", "import", &file, "--upsert-by", "email"]);
+    cmd.env("AYRA_API_KEY", GLOBEX)
+        .env("AYRA_BASE_URL", "http://127.0.0.1:9/v1");
+    assert_eq!(env.run_with(cmd).code, 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_import_leaves_a_true_report_and_a_rerun_finishes_it() {
+    let env = Env::new().await;
+    let mut csv = String::from("email,first_name\n");
+    for i in 0..60 {
+        csv.push_str(&format!("c{i}@example.com,C{i}\n"));
+    }
+    let file = env.file("many.csv", &csv);
+    let report = env.dir.path().join("report.csv");
+    let report = report.to_str().unwrap();
+    env.sandbox.set_faults(Faults {
+        latency: Duration::from_millis(500),
+        ..Faults::default()
+    });
+    let mut child = env
+        .command(&[
+            "contacts",
+            "import",
+            &file,
+            "--upsert-by",
+            "email",
+            "--report",
+            report,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..3000 {
+        if env.writes() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut status = None;
+    for _ in 0..3000 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let Some(status) = status else {
+        child.kill().unwrap();
+        panic!("the import did not stop after Ctrl-C");
+    };
+    assert_eq!(status.code(), Some(130));
+    env.sandbox.set_faults(Faults::default());
+    // The report is true: its created rows are exactly the contacts there are.
+    let lines = csv_report(report);
+    let mut created: Vec<String> = lines
+        .iter()
+        .filter(|l| l["status"] == "created")
+        .map(|l| l["key"].clone())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| ["created", "not_done"].contains(&l["status"].as_str())),
+        "{lines:?}"
+    );
+    let mut held: Vec<String> = env
+        .contacts("acme")
+        .iter()
+        .map(|c| c["email"].as_str().unwrap().to_string())
+        .collect();
+    created.sort();
+    held.sort();
+    assert_eq!(created, held);
+    assert!(held.len() < 60, "interrupted before the end");
+    // The same file again finishes it, without a duplicate.
+    let run = env.run(&["contacts", "import", &file, "--upsert-by", "email"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut emails: Vec<Value> = env
+        .contacts("acme")
+        .iter()
+        .map(|c| c["email"].clone())
+        .collect();
+    emails.sort_by_key(|e| e.to_string());
+    emails.dedup();
+    assert_eq!(emails.len(), 60);
+    assert_eq!(env.count_contacts("acme"), 60, "no duplicate");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_waits_out_a_rate_limit_in_every_account() {
+    let env = Env::new().await;
+    let mut text = String::from("project: clinics\nagents:\n");
+    for i in 0..8 {
+        text.push_str(&format!(
+            "  desk-{i}: {{name: Desk {i}, voice_id: voice_ava, prompt: Desk {i}.}}\n"
+        ));
+    }
+    text.push_str("accounts:\n  acme: {}\n  globex: {}\n");
+    let file = env.file("many.yaml", &text);
+    env.sandbox.set_faults(Faults {
+        rate_limit: Some((3, Duration::from_secs(1))),
+        ..Faults::default()
+    });
+    let run = env.run(&["apply", &file]);
+    env.sandbox.set_faults(Faults::default());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(env.sandbox.stats().faults.rate_limited > 0, "throttled");
+    for account in ["acme", "globex"] {
+        let agents = env.agents(account);
+        for i in 0..8 {
+            assert_eq!(marked(&agents, &format!("desk-{i}")).len(), 1, "{account}");
+        }
+        assert_eq!(agents.len(), 8, "{account}: no duplicate");
+    }
+    assert_eq!(env.run(&["plan", &file]).code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_write_stops_its_account_and_the_others_apply() {
+    let env = Env::new().await;
+    let text = FILE.replace(
+        "front-desk: {max_call_duration_seconds: 900}",
+        "front-desk: {voice_id: voice_nope}",
+    );
+    let file = env.file("clinics.yaml", &text);
+    let run = env.run(&["apply", &file]);
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("account=globex") && run.stderr.contains("code=invalid_reference"),
+        "{}",
+        run.stderr
+    );
+    let globex = run.stdout.split("account globex:").nth(1).unwrap();
+    assert!(
+        globex.contains("! stopped: a write failed"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(marked(&env.agents("acme"), "front-desk").len(), 1);
+    assert_eq!(marked(&env.agents("globex"), "front-desk").len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_deleted_outside_is_created_again_by_the_next_apply() {
+    let env = Env::new().await;
+    let file = env.file("clinics.yaml", FILE);
+    assert_eq!(env.run(&["--account", "acme", "apply", &file]).code, 0);
+    let id = marked(&env.agents("acme"), "front-desk")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run = env.run(&["--account", "acme", "agents", "delete", "--agent-id", &id]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The same plan again: its create carries the same derived key as the
+    // first apply's (replayed by the API, the id of the deleted agent), so
+    // apply sees the replay and creates the agent anew under a new key.
+    let replays = env.sandbox.stats().idempotent_replays;
+    let run = env.run(&["--account", "acme", "apply", &file]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        env.sandbox.stats().idempotent_replays,
+        replays + 1,
+        "the first apply's key, replayed"
+    );
+    let agents = marked(&env.agents("acme"), "front-desk");
+    assert_eq!(agents.len(), 1, "{}", run.stdout);
+    assert_ne!(agents[0]["id"], id.as_str());
+    assert_eq!(env.run(&["--account", "acme", "plan", &file]).code, 0);
+}

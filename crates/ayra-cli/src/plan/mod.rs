@@ -1,20 +1,18 @@
 //! `ayra plan FILE` and `ayra apply FILE`: what each account should hold
 //! ([`file`]), the field-level difference with what it holds ([`diff`]),
-//! and the writes that close it, each with an idempotency key derived from
-//! the plan, so that an apply stopped halfway and run again converges and a
-//! second apply writes nothing.
+//! and the writes that close it ([`apply`], through the bulk runner), each
+//! with an idempotency key derived from the plan, so that an apply stopped
+//! halfway and run again converges and a second apply writes nothing.
 
+mod apply;
 mod diff;
 mod file;
 
 use crate::accounts::{self, Target};
 use crate::exit::{self, Failure};
-use crate::writes;
-use ayra::{RawRequest, ResponseExt};
 use clap::{Arg, ArgAction, ArgMatches};
 use diff::Action;
-use file::{Kind, Wanted};
-use serde_json::{Map, Value};
+use file::Wanted;
 
 pub fn command(name: &'static str, about: &'static str) -> clap::Command {
     clap::Command::new(name)
@@ -28,9 +26,6 @@ pub fn command(name: &'static str, about: &'static str) -> clap::Command {
                 .help("Delete the resources marked as this project's that the file no longer names"),
         )
 }
-
-/// The namespace of the idempotency keys `apply` derives (UUIDv5).
-const KEYS: uuid::Uuid = uuid::Uuid::from_u128(0x5b0c_1a7e_9d4f_4c1e_8a2b_6f3d_7e90_a1c4);
 
 pub async fn run(apply: bool, matches: &ArgMatches) -> Result<u8, Failure> {
     let path = matches
@@ -50,27 +45,61 @@ pub async fn run(apply: bool, matches: &ArgMatches) -> Result<u8, Failure> {
     let wanted = file::wanted(&parsed, &project)?;
     let names: Vec<String> = match matches.get_many::<String>("account") {
         Some(named) => {
-            let named: Vec<String> = named.cloned().collect();
-            if let Some(n) = named.iter().find(|n| !wanted.contains_key(*n)) {
-                return Err(Failure::usage(format!("the file names no account {n:?}")));
+            let mut names: Vec<String> = Vec::new();
+            for n in named {
+                if !wanted.contains_key(n) {
+                    return Err(Failure::usage(format!("the file names no account {n:?}")));
+                }
+                if !names.contains(n) {
+                    names.push(n.clone());
+                }
             }
-            named
+            names
         }
         None => wanted.keys().cloned().collect(),
     };
     let targets = accounts::targets(matches, Some(&names))?;
     let prune = matches.get_flag("prune");
-    let outcomes = writes::for_each_account(targets, |target| {
+    let mut planned = accounts::for_each_account(targets, |target| {
         let wanted = wanted.get(&target.name).cloned().unwrap_or_default();
         let project = project.clone();
-        async move { account(target, &project, &wanted, prune, apply).await }
+        async move { account(target, &project, &wanted, prune).await }
     })
     .await;
+    if apply {
+        let mut which = Vec::new();
+        let mut writes = Vec::new();
+        for (i, p) in planned.iter().enumerate() {
+            if let Ok((client, actions)) = &p.plan {
+                let actions: Vec<Action> = actions.iter().filter(|a| a.writes()).cloned().collect();
+                if !actions.is_empty() {
+                    which.push(i);
+                    writes.push(apply::Writes {
+                        name: p.name.clone(),
+                        client: client.clone(),
+                        actions,
+                    });
+                }
+            }
+        }
+        for (i, done) in which.into_iter().zip(apply::apply(&project, writes).await) {
+            let p = &mut planned[i];
+            for line in done.lines {
+                p.report.push_str(&format!("  applied: {line}\n"));
+            }
+            if let Some(f) = done.failure {
+                p.report.push_str(
+                    "  ! stopped: a write failed (see the error); apply again to resume\n",
+                );
+                p.plan = Err(f);
+            }
+        }
+    }
     let mut code = exit::OK;
-    for (report, outcome) in outcomes {
-        crate::output::write(&report)?;
-        code = code.max(match outcome {
-            Ok(pending) if pending && !apply => exit::CHANGES,
+    for p in planned {
+        crate::output::write(&p.report)?;
+        code = code.max(match p.plan {
+            Ok((_, actions)) if !apply && actions.iter().any(Action::writes) => exit::CHANGES,
             Ok(_) => exit::OK,
             Err(f) => {
                 eprintln!("{}", f.line);
@@ -81,31 +110,36 @@ pub async fn run(apply: bool, matches: &ArgMatches) -> Result<u8, Failure> {
     Ok(code)
 }
 
-/// Plans (and applies) one account: its report, and whether it had changes.
-async fn account(
-    target: Target,
-    project: &str,
-    wanted: &[Wanted],
-    prune: bool,
-    apply: bool,
-) -> (String, Result<bool, Failure>) {
+/// One account's plan: its report, and its client and actions, or why it has none.
+struct Planned {
+    name: String,
+    report: String,
+    plan: Result<(ayra::Client, Vec<Action>), Failure>,
+}
+
+/// Plans one account (reads only).
+async fn account(target: Target, project: &str, wanted: &[Wanted], prune: bool) -> Planned {
     let name = target.name.clone();
     let mut report = format!("account {name}:\n");
     let client = match target.client {
         Ok(c) => c,
         Err(f) => {
             report.push_str("  ! not planned: no client (see the error)\n");
-            return (report, Err(f));
+            return Planned {
+                name,
+                report,
+                plan: Err(f),
+            };
         }
     };
     let actions = match diff::plan(&client, project, wanted, prune).await {
         Ok(a) => a,
         Err(e) => {
             report.push_str("  ! not planned: the account could not be read (see the error)\n");
-            return (report, Err(Failure::sdk(&e).in_account(&name)));
+            let plan = Err(Failure::sdk(&e).in_account(&name));
+            return Planned { name, report, plan };
         }
     };
-    let pending = actions.iter().any(Action::writes);
     for action in &actions {
         describe(&mut report, action);
     }
@@ -118,21 +152,11 @@ async fn account(
         counts(|a| matches!(a, Action::Same { .. })),
         counts(|a| matches!(a, Action::LeftAlone { .. })),
     ));
-    if !apply || !pending {
-        return (report, Ok(pending));
+    Planned {
+        name,
+        report,
+        plan: Ok((client, actions)),
     }
-    for action in actions.iter().filter(|a| a.writes()) {
-        match write(&client, &name, action).await {
-            Ok(line) => report.push_str(&format!("  applied: {line}\n")),
-            Err(e) => {
-                report.push_str(
-                    "  ! stopped: a write failed (see the error); apply again to resume\n",
-                );
-                return (report, Err(Failure::sdk(&e).in_account(&name)));
-            }
-        }
-    }
-    (report, Ok(pending))
 }
 
 fn describe(out: &mut String, action: &Action) {
@@ -182,167 +206,5 @@ fn describe(out: &mut String, action: &Action) {
                 kind.name()
             ));
         }
-    }
-}
-
-/// The key of one write: the same plan of the same account state gives the
-/// same key, so a write resent by a rerun is applied once. `version` (the
-/// resource's `updated_at`) makes a change made in between a new write.
-fn idempotency_key(account: &str, what: &str, key: &str, version: &str, body: &Value) -> String {
-    let name = format!("{account}\n{what}\n{key}\n{version}\n{body}");
-    uuid::Uuid::new_v5(&KEYS, name.as_bytes()).to_string()
-}
-
-fn op(id: &str) -> &'static ayra::Operation {
-    ayra::api::operation(id).expect("the operation is in the spec")
-}
-
-/// One action's writes; its line for the report.
-async fn write(client: &ayra::Client, account: &str, action: &Action) -> ayra::Result<String> {
-    match action {
-        Action::Create {
-            kind,
-            key,
-            fields,
-            status,
-        } => {
-            let operation = match kind {
-                Kind::Agent => "create_agent",
-                Kind::Workflow => "create_workflow",
-                Kind::CustomField => "create_custom_field",
-            };
-            let body = Value::Object(fields.clone());
-            let ikey = idempotency_key(account, operation, key, "", &body);
-            let mut created = client
-                .call(
-                    op(operation),
-                    RawRequest::default()
-                        .body(body.clone())
-                        .idempotency_key(&ikey),
-                )
-                .await?;
-            let mut id = created["data"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            // A replay of an earlier run's create whose resource was deleted
-            // since (within the key's lifetime): create it anew.
-            if *kind != Kind::CustomField
-                && created.is_replay()
-                && !exists(client, *kind, &id).await?
-            {
-                let ikey = idempotency_key(account, operation, key, &id, &body);
-                created = client
-                    .call(
-                        op(operation),
-                        RawRequest::default().body(body).idempotency_key(&ikey),
-                    )
-                    .await?;
-                id = created["data"]["id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-            }
-            if let Some(s) = status {
-                set_status(client, account, key, &id, "", s).await?;
-            }
-            Ok(format!("created {} {key} {id}", kind.name()))
-        }
-        Action::Update {
-            kind,
-            key,
-            id,
-            version,
-            changes,
-            status,
-        } => {
-            if !changes.is_empty() {
-                let operation = match kind {
-                    Kind::Agent => "update_agent",
-                    _ => "update_workflow",
-                };
-                let body: Map<String, Value> = changes
-                    .iter()
-                    .map(|(field, _, new)| (field.clone(), new.clone()))
-                    .collect();
-                let body = Value::Object(body);
-                let ikey = idempotency_key(account, operation, key, version, &body);
-                let path = if *kind == Kind::Agent {
-                    "agent_id"
-                } else {
-                    "workflow_id"
-                };
-                client
-                    .call(
-                        op(operation),
-                        RawRequest::default()
-                            .path(path, id)
-                            .body(body)
-                            .idempotency_key(ikey),
-                    )
-                    .await?;
-            }
-            if let Some((_, new)) = status {
-                set_status(client, account, key, id, version, new).await?;
-            }
-            Ok(format!("updated {} {key} {id}", kind.name()))
-        }
-        Action::Delete { kind, key, id } => {
-            let (operation, path) = match kind {
-                Kind::Agent => ("delete_agent", "agent_id"),
-                _ => ("delete_workflow", "workflow_id"),
-            };
-            client
-                .call_empty(op(operation), RawRequest::default().path(path, id))
-                .await?;
-            Ok(format!("deleted {} {key} {id}", kind.name()))
-        }
-        Action::Same { .. } | Action::LeftAlone { .. } => Ok(String::new()),
-    }
-}
-
-async fn set_status(
-    client: &ayra::Client,
-    account: &str,
-    key: &str,
-    id: &str,
-    version: &str,
-    status: &str,
-) -> ayra::Result<()> {
-    let operation = if status == "disabled" {
-        "disable_agent"
-    } else {
-        "enable_agent"
-    };
-    let ikey = idempotency_key(
-        account,
-        operation,
-        key,
-        &format!("{id}{version}"),
-        &Value::Null,
-    );
-    client
-        .call(
-            op(operation),
-            RawRequest::default()
-                .path("agent_id", id)
-                .idempotency_key(ikey),
-        )
-        .await?;
-    Ok(())
-}
-
-async fn exists(client: &ayra::Client, kind: Kind, id: &str) -> ayra::Result<bool> {
-    let (operation, path) = match kind {
-        Kind::Agent => ("get_agent", "agent_id"),
-        _ => ("get_workflow", "workflow_id"),
-    };
-    match client
-        .call(op(operation), RawRequest::default().path(path, id))
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) if e.is_not_found() => Ok(false),
-        Err(e) => Err(e),
     }
 }

@@ -1,0 +1,328 @@
+//! `ayra contacts import FILE --upsert-by email|phone`: the rows of a CSV or
+//! NDJSON file upserted as contacts into each chosen account by the SDK's
+//! bulk runner (`ayra::bulk::contacts`), with a progress bar on a terminal,
+//! one error line per failed row, a summary and `--report FILE`.
+
+use crate::accounts::{self, Target};
+use crate::exit::{self, Failure};
+use ayra::bulk::contacts::{self, ContactRow, MatchBy, Schema, Upsert};
+use ayra::bulk::{Account, Bulk, InvalidItem, Item, ItemError, Outcome, Report, Status};
+use clap::{Arg, ArgAction, ArgMatches};
+use futures::{FutureExt, StreamExt};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Instant;
+
+/// The generated domain command `import` is added to.
+pub const DOMAIN: &str = "contacts";
+
+const HELP: &str = "\
+Columns: first_name (required), last_name, email, phone, tags (separated by ;), and any other
+column a custom field of the account (checked against its definitions). An empty cell leaves the
+field alone. A row that does not validate is reported as `row N, column C: ...`; the others go in.
+
+Reruns: every write carries an idempotency key derived from the account, the item (its email or
+phone) and the batch name `contacts-import:<upsert-by>:<hash of the file's bytes>`. Running the same
+file again (after a kill, a Ctrl-C, a lost connection) finds what was written and replays rather
+than duplicates; an edited file is a new batch whose rows update what differs. The API keeps a
+key for 24 hours.
+
+Exit codes: 0 every row done; 2 --dry-run with changes pending; 4 a row refused by the API (4xx);
+5 the API failed or could not be reached (5xx, transport); 65 a row of the file is invalid;
+78 an account could not be used; 130 interrupted (Ctrl-C: the rows in flight finish, the report
+stays true; rerun the same file to finish). With several, the highest.";
+
+/// Statuses in the order of the summary.
+const STATUSES: [Status; 8] = [
+    Status::Created,
+    Status::Updated,
+    Status::Unchanged,
+    Status::Replayed,
+    Status::WouldCreate,
+    Status::WouldUpdate,
+    Status::Failed,
+    Status::NotDone,
+];
+
+pub fn command() -> clap::Command {
+    clap::Command::new("import")
+        .about("Upsert the contacts of a CSV or NDJSON file into each chosen account (bulk)")
+        .after_help(HELP)
+        .arg(Arg::new("file").required(true).value_name("FILE"))
+        .arg(
+            Arg::new("upsert-by")
+                .long("upsert-by")
+                .required(true)
+                .value_name("FIELD")
+                .value_parser(["email", "phone"])
+                .help("The field contacts are matched on"),
+        )
+        .arg(
+            Arg::new("dry-run")
+                .long("dry-run")
+                .action(ArgAction::SetTrue)
+                .help("Say what would be created or updated; write nothing (exit 2 if anything would)"),
+        )
+        .arg(
+            Arg::new("report")
+                .long("report")
+                .value_name("FILE")
+                .help("Write one line per row and account as it finishes: CSV if FILE ends in .csv, else NDJSON"),
+        )
+        .arg(
+            Arg::new("format")
+                .long("format")
+                .value_name("FORMAT")
+                .value_parser(["csv", "ndjson"])
+                .help("The input's format [default: from FILE's extension: .csv, .ndjson or .jsonl]"),
+        )
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Csv,
+    Ndjson,
+}
+
+pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
+    let started = Instant::now();
+    // Listening from now on: the handler is installed at the first poll.
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
+    let _ = (&mut interrupt).now_or_never();
+
+    let path = matches
+        .get_one::<String>("file")
+        .cloned()
+        .unwrap_or_default();
+    let by_name = matches
+        .get_one::<String>("upsert-by")
+        .cloned()
+        .unwrap_or_default();
+    let by = if by_name == "phone" {
+        MatchBy::Phone
+    } else {
+        MatchBy::Email
+    };
+    let format = match matches.get_one::<String>("format").map(String::as_str) {
+        Some("csv") => Format::Csv,
+        Some(_) => Format::Ndjson,
+        None => match std::path::Path::new(&path)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("csv") => Format::Csv,
+            Some("ndjson" | "jsonl") => Format::Ndjson,
+            _ => {
+                return Err(Failure::usage(format!(
+                    "{path}: give --format csv|ndjson (the extension does not say)"
+                )));
+            }
+        },
+    };
+    let bytes = std::fs::read(&path).map_err(|e| Failure::bad_input(format!("{path}: {e}")))?;
+    let batch = batch_name(&by_name, &bytes);
+    let dry_run = matches.get_flag("dry-run");
+    let report = match matches.get_one::<String>("report") {
+        Some(p) => Some(report(p)?),
+        None => None,
+    };
+    let targets = accounts::targets(matches, None)?;
+    let mut code = exit::OK;
+
+    // Each account's rows, checked against its own custom fields; an
+    // account that cannot be read fails alone.
+    let prepared = accounts::for_each_account(targets, |target| {
+        let bytes = &bytes;
+        async move { prepare(target, format, by, bytes).await }
+    })
+    .await;
+    let mut accounts = Vec::new();
+    let mut lists = Vec::new();
+    for p in prepared {
+        match p {
+            Ok((account, items)) => {
+                accounts.push(account);
+                lists.push(items);
+            }
+            Err(f) => {
+                eprintln!("{}", f.line);
+                code = code.max(f.code);
+            }
+        }
+    }
+    if accounts.is_empty() {
+        return Ok(code);
+    }
+    let labels: Vec<String> = accounts.iter().map(|a| a.label().to_string()).collect();
+    let items = accounts::interleave(lists);
+    let total = items.len() as u64;
+
+    let bar = progress_bar(total);
+    let on_progress = bar.clone();
+    let mut bulk = Bulk::new(batch)
+        .total(total)
+        .on_progress(move |p| on_progress.set_position(p.done));
+    if let Some(r) = report {
+        bulk = bulk.report(r);
+    }
+    let upsert = Upsert::new(by).dry_run(dry_run);
+    let mut run = bulk
+        .run(accounts, futures::stream::iter(items), move |task, row| {
+            upsert.apply(task, row)
+        })
+        .map_err(|e| Failure::sdk(&e))?;
+    let cancel = run.cancel_handle();
+    let mut interrupted = false;
+    let mut counts: BTreeMap<Status, BTreeMap<String, u64>> = BTreeMap::new();
+    loop {
+        tokio::select! {
+            outcome = run.next() => {
+                let Some(outcome) = outcome else { break };
+                *counts
+                    .entry(outcome.status)
+                    .or_default()
+                    .entry(outcome.account.clone())
+                    .or_insert(0) += 1;
+                if let Some(f) = failure(&outcome) {
+                    bar.suspend(|| eprintln!("{}", f.line));
+                    code = code.max(f.code);
+                }
+            }
+            _ = &mut interrupt, if !interrupted => {
+                interrupted = true;
+                cancel.cancel();
+                bar.suspend(|| eprintln!("interrupted: the rows in flight finish; run the same file again to finish the import"));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let summary = run.summary();
+    if let Some(e) = &summary.report_error {
+        eprintln!("error: the report could not be written (the import stopped): {e}");
+        code = code.max(exit::API_SERVER);
+    }
+    eprint!("{}", summary_lines(&counts, &labels, started));
+    if interrupted {
+        code = code.max(exit::INTERRUPTED);
+    }
+    if dry_run && (summary.count(Status::WouldCreate) + summary.count(Status::WouldUpdate)) > 0 {
+        code = code.max(exit::CHANGES);
+    }
+    Ok(code)
+}
+
+/// The batch name, part of every derived idempotency key: the same file
+/// (byte for byte) matched the same way is the same batch, whatever its
+/// path, so a rerun replays; an edited file is a new batch.
+fn batch_name(by: &str, bytes: &[u8]) -> String {
+    const FILES: uuid::Uuid = uuid::Uuid::from_u128(0x2d7c_94e1_5a3b_4f08_b6c2_81e9_0f4a_d35e);
+    format!(
+        "contacts-import:{by}:{}",
+        uuid::Uuid::new_v5(&FILES, bytes).simple()
+    )
+}
+
+fn report(path: &str) -> Result<Report, Failure> {
+    let file =
+        std::fs::File::create(path).map_err(|e| Failure::bad_input(format!("{path}: {e}")))?;
+    Ok(if path.to_ascii_lowercase().ends_with(".csv") {
+        Report::csv(file)
+    } else {
+        Report::ndjson(file)
+    })
+}
+
+type Row = Result<ContactRow, InvalidItem>;
+
+/// One account's items: its rows checked against its custom fields.
+async fn prepare(
+    target: Target,
+    format: Format,
+    by: MatchBy,
+    bytes: &[u8],
+) -> Result<(Account, Vec<Item<Row>>), Failure> {
+    let name = target.name;
+    let client = target.client.map_err(|f| f.in_account(&name))?;
+    let schema = Schema::fetch(&client)
+        .await
+        .map_err(|e| Failure::sdk(&e).in_account(&name))?;
+    let parsed: Vec<Row> = match format {
+        Format::Csv => contacts::read_csv(bytes, &schema).collect(),
+        Format::Ndjson => contacts::read_ndjson(bytes, &schema).collect(),
+    };
+    let items = contacts::items(&name, by, parsed).collect();
+    Ok((Account::new(name, client), items))
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The error line of a failed row, and its exit code: an invalid row
+/// names its row and column, a refused one its key (email or phone).
+fn failure(o: &Outcome) -> Option<Failure> {
+    let f = match (&o.status, &o.error) {
+        (Status::Failed, Some(ItemError::Invalid(e))) => Failure::bad_input(e),
+        (Status::Failed, Some(ItemError::Call(e))) => {
+            let mut f = Failure::sdk(e);
+            f.line = f.line.replacen("error:", &format!("error: {}:", o.key), 1);
+            f
+        }
+        (Status::Failed, e) => Failure::new(
+            exit::API_SERVER,
+            format!(
+                "{}: {}",
+                o.key,
+                e.as_ref().map(|e| e.to_string()).unwrap_or_default()
+            ),
+        ),
+        _ => return None,
+    };
+    Some(f.in_account(&o.account))
+}
+
+/// One line per status: the count, and each account's when there are several.
+fn summary_lines(
+    counts: &BTreeMap<Status, BTreeMap<String, u64>>,
+    labels: &[String],
+    started: Instant,
+) -> String {
+    let mut out = String::new();
+    for status in STATUSES {
+        let by_account = counts.get(&status);
+        let total: u64 = by_account.map(|m| m.values().sum()).unwrap_or(0);
+        let mut line = format!("{:<13}{total}", status.as_str());
+        if labels.len() > 1 && total > 0 {
+            let parts: Vec<String> = labels
+                .iter()
+                .map(|l| {
+                    let n = by_account.and_then(|m| m.get(l)).copied().unwrap_or(0);
+                    format!("{l} {n}")
+                })
+                .collect();
+            line.push_str(&format!("  ({})", parts.join(", ")));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{:<13}{:.2}s\n",
+        "wall time",
+        started.elapsed().as_secs_f64()
+    ));
+    out
+}
