@@ -20,10 +20,14 @@ const MIN_RATE: f64 = 0.5;
 const SLOW_START: f64 = 2.0;
 /// After a throttle the rate is this fraction of what the server admitted.
 const DECREASE: f64 = 0.9;
-/// Below 95% of the rate a throttle came at, each admitted request adds
-/// this to the rate (about 6% more per second): back near it in ~1 s.
+/// Below [`KNOWN_MARGIN`] of the rate a throttle came at, each admitted
+/// request adds this to the rate (about 6% more per second): back near it
+/// in ~1 s.
 const RECOVER: f64 = 0.06;
-/// Above it, about 0.2% more per second: a slow probe of a higher limit.
+/// There, the rate holds for this long after the throttle (the limit was
+/// found: probing above it would only buy the next throttle and its pause)...
+const HOLD: Duration = Duration::from_secs(60);
+/// ...and then grows by about 0.2% a second: a slow probe of a higher limit.
 const PROBE: f64 = 0.002;
 /// A known limit is paced at this fraction of it at most, a margin for
 /// the timing jitter of a loaded machine (a fixed window counts arrivals).
@@ -131,7 +135,8 @@ impl Limiter {
         }
         let step = match s.ceiling {
             _ if s.slow_start => SLOW_START,
-            Some(c) if s.rate < 0.95 * c => RECOVER,
+            Some(c) if s.rate < KNOWN_MARGIN * c => RECOVER,
+            Some(_) if s.last_throttle.is_some_and(|t| now - t < HOLD) => 0.0,
             _ => PROBE,
         };
         s.rate = (s.rate + step).min(self.max_rate);
@@ -157,7 +162,9 @@ impl Limiter {
         if watched < MIN_WATCHED {
             return;
         }
-        let measured = admitted / watched.as_secs_f64();
+        // Over the horizon, not the span watched: a fixed window admits its
+        // count in any part of it (50 in 0.75 s is still 50 a second).
+        let measured = admitted / HORIZON.as_secs_f64();
         let base = s.rate.min(measured.max(MIN_RATE));
         s.ceiling = Some(base);
         s.rate = (base * DECREASE).clamp(MIN_RATE, self.max_rate);

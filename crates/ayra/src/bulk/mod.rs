@@ -19,12 +19,17 @@
 //!   429 (or a 503 with `Retry-After`) seen by one task pauses every task
 //!   of that account until the time the server names, and the account's
 //!   send rate drops to 90% of what the server admitted over the last
-//!   second, grows back to 95% of it in about 1 s and then probes higher by
-//!   about 0.2% a second. Requests go one by one on a schedule `1 / rate`
-//!   apart, never in a burst. Without [`Bulk::rate_limit`] an account starts at
-//!   [`Bulk::initial_rate`] and doubles every second until its first
-//!   throttle. Other accounts go on at their own pace. The runner
-//!   retries (the clients' own retries are turned off for its calls).
+//!   second, grows back to 97% of it in about 1 s, holds there for a
+//!   minute and then probes higher by about 0.2% a second. Requests go one
+//!   by one on a schedule `1 / rate` apart, never in a burst. Without
+//!   [`Bulk::rate_limit`] an account starts at [`Bulk::initial_rate`] and
+//!   grows sevenfold a second until its first throttle; finding the limit
+//!   costs about two throttles per account and 1–2 s (BENCHMARKS.md). A
+//!   throttle in the first 250 ms after a start or a pause is waited out
+//!   without lowering the rate: a batch rerun right after a crash meets
+//!   the window the crashed run filled, which says nothing of the limit.
+//!   Other accounts go on at their own pace. The runner retries (the
+//!   clients' own retries are turned off for its calls).
 //! - **Memory bounded.** An item is pulled from the stream only when a slot
 //!   is free: at most twice [`Bulk::concurrency`] items are held at a time
 //!   (those in flight, and as many waiting for their account: an account
@@ -483,7 +488,7 @@ impl Bulk {
     }
 
     /// Each account's send rate at the start, in requests per second
-    /// (default 10; it doubles every second until the first throttle).
+    /// (default 10; it grows sevenfold a second until the first throttle).
     pub fn initial_rate(mut self, per_second: f64) -> Bulk {
         self.initial_rate = per_second;
         self
