@@ -48,7 +48,7 @@ pub(crate) struct Limiter {
 struct State {
     /// Requests per second.
     rate: f64,
-    /// Doubling every second until the first throttle (slow start).
+    /// Growing sevenfold a second until the first throttle (slow start).
     slow_start: bool,
     /// The rate the last throttle came at (or the known limit's pace).
     ceiling: Option<f64>,
@@ -67,7 +67,7 @@ struct State {
 }
 
 impl Limiter {
-    /// Without a known limit: from `initial_rate`, doubling every second
+    /// Without a known limit: from `initial_rate`, growing sevenfold a second
     /// until the first throttle. With one: at 95% of it, never above 97%.
     pub(crate) fn new(initial_rate: f64, known_limit: Option<f64>) -> Limiter {
         let (rate, max_rate, slow_start, ceiling) = match known_limit {
