@@ -10,7 +10,9 @@ use ayra::bulk::{Account, Bulk, InvalidItem, Item, ItemError, Outcome, Report, S
 use clap::{Arg, ArgAction, ArgMatches};
 use futures::{FutureExt, StreamExt};
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::IsTerminal;
+use std::io::{BufReader, Read};
 use std::time::Instant;
 
 /// The generated domain command `import` is added to.
@@ -121,8 +123,8 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
             }
         },
     };
-    let bytes = std::fs::read(&path).map_err(|e| Failure::bad_input(format!("{path}: {e}")))?;
-    let batch = batch_name(&by_name, &bytes);
+    let unreadable = |e: std::io::Error| Failure::bad_input(format!("{path}: {e}"));
+    let batch = batch_name(&by_name, open(&path).map_err(unreadable)?).map_err(unreadable)?;
     let dry_run = matches.get_flag("dry-run");
     let report = match matches.get_one::<String>("report") {
         Some(p) => Some(report(p)?),
@@ -133,18 +135,16 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
 
     // Each account's rows, checked against its own custom fields; an
     // account that cannot be read fails alone.
-    let prepared = accounts::for_each_account(targets, |target| {
-        let bytes = &bytes;
-        async move { prepare(target, format, by, bytes).await }
-    })
-    .await;
+    let prepared = accounts::for_each_account(targets, prepare).await;
     let mut accounts = Vec::new();
-    let mut lists = Vec::new();
+    let mut sources = Vec::new();
     for p in prepared {
         match p {
-            Ok((account, items)) => {
+            Ok((account, schema)) => {
+                // Each account reads the file on its own, as its rows go.
+                let file = open(&path).map_err(unreadable)?;
+                sources.push((account.label().to_string(), schema, file));
                 accounts.push(account);
-                lists.push(items);
             }
             Err(f) => {
                 eprintln!("{}", f.line);
@@ -156,8 +156,9 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
         return Ok(code);
     }
     let labels: Vec<String> = accounts.iter().map(|a| a.label().to_string()).collect();
-    let items = accounts::interleave(lists);
-    let total = items.len() as u64;
+    let rows = read(open(&path).map_err(unreadable)?, format, &sources[0].1).count() as u64;
+    let total = rows * accounts.len() as u64;
+    let items = items(sources, format, by);
 
     let bar = progress_bar(total);
     let on_progress = bar.clone();
@@ -169,9 +170,7 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
     }
     let upsert = Upsert::new(by).dry_run(dry_run);
     let mut run = bulk
-        .run(accounts, futures::stream::iter(items), move |task, row| {
-            upsert.apply(task, row)
-        })
+        .run(accounts, items, move |task, row| upsert.apply(task, row))
         .map_err(|e| Failure::sdk(&e))?;
     let cancel = run.cancel_handle();
     let mut interrupted = false;
@@ -215,13 +214,30 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
 
 /// The batch name, part of every derived idempotency key: the same file
 /// (byte for byte) matched the same way is the same batch, whatever its
-/// path, so a rerun replays; an edited file is a new batch.
-fn batch_name(by: &str, bytes: &[u8]) -> String {
+/// path, so a rerun replays; an edited file is a new batch. The file is
+/// hashed as it is read, never held whole.
+fn batch_name(by: &str, mut file: impl Read) -> std::io::Result<String> {
     const FILES: uuid::Uuid = uuid::Uuid::from_u128(0x2d7c_94e1_5a3b_4f08_b6c2_81e9_0f4a_d35e);
-    format!(
-        "contacts-import:{by}:{}",
-        uuid::Uuid::new_v5(&FILES, bytes).simple()
-    )
+    // The UUIDv5 of the bytes (RFC 9562: SHA-1 of the namespace, then the name).
+    let mut sha = sha1_smol::Sha1::new();
+    sha.update(FILES.as_bytes());
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => sha.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut bytes = [0; 16];
+    bytes.copy_from_slice(&sha.digest().bytes()[..16]);
+    let uuid = uuid::Builder::from_sha1_bytes(bytes).into_uuid();
+    Ok(format!("contacts-import:{by}:{}", uuid.simple()))
+}
+
+fn open(path: &str) -> std::io::Result<BufReader<File>> {
+    File::open(path).map(BufReader::new)
 }
 
 fn report(path: &str) -> Result<Report, Failure> {
@@ -236,24 +252,69 @@ fn report(path: &str) -> Result<Report, Failure> {
 
 type Row = Result<ContactRow, InvalidItem>;
 
-/// One account's items: its rows checked against its custom fields.
-async fn prepare(
-    target: Target,
+/// Items read ahead of the runner at most, over all accounts.
+const READ_AHEAD: usize = 1024;
+
+/// The rows of a file, checked against an account's custom fields.
+fn read<'a>(
+    file: BufReader<File>,
+    format: Format,
+    schema: &'a Schema,
+) -> Box<dyn Iterator<Item = Row> + 'a> {
+    match format {
+        Format::Csv => Box::new(contacts::read_csv(file, schema)),
+        Format::Ndjson => Box::new(contacts::read_ndjson(file, schema)),
+    }
+}
+
+/// Every account's items, as the runner pulls them: the first row of every
+/// account, then the second of every account... (so each account's limiter
+/// has work from the start), read by a thread of their own at most
+/// [`READ_AHEAD`] items ahead, so memory stays bounded however long the file
+/// and however many accounts.
+fn items(
+    sources: Vec<(String, Schema, BufReader<File>)>,
     format: Format,
     by: MatchBy,
-    bytes: &[u8],
-) -> Result<(Account, Vec<Item<Row>>), Failure> {
+) -> impl futures::Stream<Item = Item<Row>> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    std::thread::spawn(move || {
+        let (accounts, files): (Vec<_>, Vec<_>) = sources
+            .into_iter()
+            .map(|(name, schema, file)| ((name, schema), file))
+            .unzip();
+        let mut lists: Vec<_> = accounts
+            .iter()
+            .zip(files)
+            .map(|((name, schema), file)| contacts::items(name, by, read(file, format, schema)))
+            .collect();
+        loop {
+            let mut any = false;
+            for list in &mut lists {
+                if let Some(item) = list.next() {
+                    any = true;
+                    if tx.blocking_send(item).is_err() {
+                        return; // the run is over (cancelled, or failed)
+                    }
+                }
+            }
+            if !any {
+                return;
+            }
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|i| (i, rx)) })
+}
+
+/// One account's client and custom field definitions; an account that
+/// cannot be read fails alone.
+async fn prepare(target: Target) -> Result<(Account, Schema), Failure> {
     let name = target.name;
     let client = target.client.map_err(|f| f.in_account(&name))?;
     let schema = Schema::fetch(&client)
         .await
         .map_err(|e| Failure::sdk(&e).in_account(&name))?;
-    let parsed: Vec<Row> = match format {
-        Format::Csv => contacts::read_csv(bytes, &schema).collect(),
-        Format::Ndjson => contacts::read_ndjson(bytes, &schema).collect(),
-    };
-    let items = contacts::items(&name, by, parsed).collect();
-    Ok((Account::new(name, client), items))
+    Ok((Account::new(name, client), schema))
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
@@ -325,4 +386,31 @@ fn summary_lines(
         started.elapsed().as_secs_f64()
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_name;
+
+    #[test]
+    fn the_batch_name_is_the_uuid_v5_of_the_bytes_hashed_as_they_are_read() {
+        // Read in pieces smaller than the file, the name of the whole: the
+        // same as hashing the bytes at once (the name before the file was
+        // streamed), so reruns across versions stay the same batch.
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let at_once = uuid::Uuid::new_v5(
+            &uuid::Uuid::from_u128(0x2d7c_94e1_5a3b_4f08_b6c2_81e9_0f4a_d35e),
+            &bytes,
+        );
+        let streamed = batch_name("email", std::io::Cursor::new(&bytes)).unwrap();
+        assert_eq!(
+            streamed,
+            format!("contacts-import:email:{}", at_once.simple())
+        );
+        assert_ne!(
+            batch_name("email", &bytes[1..]).unwrap(),
+            streamed,
+            "another file, another batch"
+        );
+    }
 }
