@@ -72,6 +72,13 @@ pub fn command() -> clap::Command {
                 .help("Write one line per row and account as it finishes: CSV if FILE ends in .csv, else NDJSON"),
         )
         .arg(
+            Arg::new("rate-limit")
+                .long("rate-limit")
+                .value_name("PER_SECOND")
+                .value_parser(clap::value_parser!(f64))
+                .help("Each account's rate limit, when known: paced at 95-97% of it from the start, not found by slow start")
+        )
+        .arg(
             Arg::new("format")
                 .long("format")
                 .value_name("FORMAT")
@@ -126,6 +133,14 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
     let unreadable = |e: std::io::Error| Failure::bad_input(format!("{path}: {e}"));
     let batch = batch_name(&by_name, open(&path).map_err(unreadable)?).map_err(unreadable)?;
     let dry_run = matches.get_flag("dry-run");
+    let rate_limit = match matches.get_one::<f64>("rate-limit").copied() {
+        Some(l) if !(l.is_finite() && l > 0.0) => {
+            return Err(Failure::usage(format!(
+                "--rate-limit {l}: give requests per second, more than 0"
+            )));
+        }
+        l => l,
+    };
     let report = match matches.get_one::<String>("report") {
         Some(p) => Some(report(p)?),
         None => None,
@@ -167,6 +182,9 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
         .on_progress(move |p| on_progress.set_position(p.done));
     if let Some(r) = report {
         bulk = bulk.report(r);
+    }
+    if let Some(limit) = rate_limit {
+        bulk = bulk.rate_limit(limit);
     }
     let upsert = Upsert::new(by).dry_run(dry_run);
     let mut run = bulk

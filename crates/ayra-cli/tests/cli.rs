@@ -1154,3 +1154,44 @@ async fn an_agent_deleted_outside_is_created_again_by_the_next_apply() {
     assert_ne!(agents[0]["id"], id.as_str());
     assert_eq!(env.run(&["--account", "acme", "plan", &file]).code, 0);
 }
+
+/// `--rate-limit` paces every account from the first request: 8 rows (a
+/// lookup and a create each) told 4/s go 1/3.8 s apart, so the 16th request
+/// leaves ~3.9 s after the first; found by slow start (from 10/s, growing
+/// sevenfold a second) they would all be sent in well under 2 s.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_known_rate_limit_paces_the_import_from_the_start() {
+    let env = Env::new().await;
+    let mut csv = String::from("email,first_name\n");
+    for i in 0..8 {
+        csv.push_str(&format!("p{i}@example.com,P{i}\n"));
+    }
+    let file = env.file("paced.csv", &csv);
+    let import = |limit: &str| {
+        env.run(&[
+            "contacts",
+            "import",
+            &file,
+            "--upsert-by",
+            "email",
+            "--rate-limit",
+            limit,
+        ])
+    };
+    let refused = import("0");
+    assert_eq!(refused.code, 64, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--rate-limit"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(env.count_contacts("acme"), 0, "nothing sent");
+
+    let started = std::time::Instant::now();
+    let run = import("4");
+    let took = started.elapsed();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(env.count_contacts("acme"), 8);
+    // A lower bound only: a loaded machine makes it longer, never shorter.
+    assert!(took >= Duration::from_millis(3_500), "paced: {took:?}");
+}
