@@ -769,10 +769,10 @@ async fn import_creates_a_rerun_writes_nothing_and_a_change_updates_only_that_fi
         again.stderr
     );
 
-    // A create whose contact the lookup no longer finds (deleted here; a
-    // lost answer before a kill looks the same) is replayed by its derived
-    // key, not made twice: the batch is named by the file's content, so the
-    // same bytes under another path are the same batch.
+    // A contact deleted since the import: the same file again replays the
+    // earlier create (the batch is named by the file's content, so the same
+    // bytes under another path are the same batch), finds the contact gone
+    // and makes it anew, once.
     let ada_id = ada["id"].as_str().unwrap();
     let run = env.run(&[
         "--account",
@@ -784,20 +784,24 @@ async fn import_creates_a_rerun_writes_nothing_and_a_change_updates_only_that_fi
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let copy = env.file("copy.csv", CONTACTS);
-    let writes = env.account_writes("acme");
-    let run = env.run(&args(&copy).iter().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(summary_count(&run.stderr, "replayed"), 1, "{}", run.stderr);
-    assert_eq!(env.account_writes("acme"), writes, "nothing new written");
-    assert_eq!(env.count_contacts("acme"), 2);
-    // (Back to three contacts for what follows: a new file is a new batch.)
-    let run = env.run(
-        &args(&env.file("again.csv", &format!("{CONTACTS}\n")))
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
+    let (writes, replays) = (
+        env.account_writes("acme"),
+        env.sandbox.stats().idempotent_replays,
     );
+    let copy_args = args(&copy);
+    let copy_args: Vec<&str> = copy_args.iter().map(String::as_str).collect();
+    let run = env.run(&copy_args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(summary_count(&run.stderr, "created"), 1, "{}", run.stderr);
+    assert!(
+        env.sandbox.stats().idempotent_replays > replays,
+        "the same batch: the earlier create replayed"
+    );
+    assert_eq!(env.account_writes("acme"), writes + 1, "one new contact");
+    assert_eq!(env.count_contacts("acme"), 3);
+    let run = env.run(&copy_args);
+    assert_eq!(summary_count(&run.stderr, "created"), 0, "{}", run.stderr);
+    assert_eq!(env.count_contacts("acme"), 3, "made anew once");
     let writes = env.account_writes("acme");
 
     // One field changed: one write, that field only.

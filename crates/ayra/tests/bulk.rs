@@ -487,6 +487,29 @@ async fn upsert_by_email_creates_updates_only_what_differs_and_leaves_equal_ones
         "{again:?}"
     );
     assert_eq!(sandbox.stats().writes_applied, writes + 2);
+
+    // A contact the batch made, deleted since: the rerun's create is
+    // replayed, the contact found gone and made anew, once.
+    let new_id = done[2].id.clone().unwrap();
+    client
+        .delete_contact()
+        .contact_id(new_id.as_str())
+        .send()
+        .await
+        .unwrap();
+    let back = upsert(&sandbox, csv, false).await;
+    assert_eq!(back[2].status, Status::Created, "{back:?}");
+    assert_eq!(
+        back[2].detail.as_deref(),
+        Some(format!("created anew: {new_id} deleted").as_str())
+    );
+    assert_ne!(back[2].id.as_deref(), Some(new_id.as_str()));
+    let after = upsert(&sandbox, csv, false).await;
+    assert!(
+        after.iter().all(|o| o.status == Status::Unchanged),
+        "made anew once: {after:?}"
+    );
+    assert_eq!(sandbox_emails(&sandbox).await["new@example.com"], 1);
 }
 
 #[tokio::test]

@@ -11,7 +11,11 @@
 //!
 //! [`Upsert`] looks the contact up by the match field (`GET
 //! /contacts?email=`), then:
-//! - missing: creates it, with the item's derived idempotency key;
+//! - missing: creates it, with the item's derived idempotency key. When the
+//!   API replays that create (an earlier attempt or run made the contact)
+//!   and the contact is gone (deleted since: `GET` answers 404), it is
+//!   made anew under a key derived from the deleted id, so a rerun of a
+//!   batch brings back what was deleted, once;
 //! - present and equal on every field the row gives: [`Status::Unchanged`],
 //!   no write;
 //! - present and different: PATCHes only the fields that differ, with a
@@ -37,6 +41,7 @@
 //! contacts, updates the oldest and names the count in `detail`.
 
 use super::{Done, InvalidItem, Item, ItemError, Status, Task};
+use crate::response::ResponseExt;
 use crate::types::{Contact, ContactCreate, ContactUpdate, CustomFieldType};
 use crate::{Client, Paginate, Patch};
 use futures::TryStreamExt;
@@ -523,19 +528,49 @@ impl Upsert {
             tags: row.tags.unwrap_or_default(),
             custom_fields: row.custom_fields,
         };
-        let response = task
-            .call(|| {
-                task.client()
-                    .create_contact()
-                    .idempotency_key(task.idempotency_key())
-                    .body(body.clone())
-                    .send()
-            })
-            .await?;
-        let id = response.data.id.clone();
-        Ok(Done::written(&response, Status::Created, id))
+        let mut key = task.idempotency_key().to_string();
+        let mut gone = Vec::new();
+        loop {
+            let response = task
+                .call(|| {
+                    task.client()
+                        .create_contact()
+                        .idempotency_key(key.as_str())
+                        .body(body.clone())
+                        .send()
+                })
+                .await?;
+            let id = response.data.id.clone();
+            if !response.is_replay() || gone.len() >= MAX_RECREATES {
+                let done = Done::written(&response, Status::Created, id);
+                return Ok(match gone.is_empty() {
+                    true => done,
+                    false => done.detail(format!("created anew: {} deleted", gone.join(", "))),
+                });
+            }
+            // A replay: an earlier attempt or run made this contact. The
+            // lookup found none, so it may have been deleted since: then it
+            // is made anew, under a key derived from the deleted id, so that
+            // a rerun replays this create in turn.
+            match task
+                .call(|| task.client().get_contact().contact_id(id.as_str()).send())
+                .await
+            {
+                Ok(_) => return Ok(Done::written(&response, Status::Created, id)),
+                Err(ItemError::Call(e)) if e.status() == Some(crate::StatusCode::NOT_FOUND) => {
+                    key = task.derived_key(&format!("after {id}"));
+                    gone.push(id);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
+
+/// How many times one row's contact is made anew after being deleted
+/// (each a replayed create whose contact is gone) before its last replay
+/// is reported as it is.
+const MAX_RECREATES: usize = 3;
 
 /// The PATCH that makes `contact` what `row` says, and the names of the
 /// fields it changes.
