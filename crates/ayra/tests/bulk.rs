@@ -559,13 +559,16 @@ ada@example.com,Ada,Lovelace,MGEN,4
 async fn bad_rows_are_errors_naming_row_and_column_and_the_others_go_on() {
     let sandbox = Sandbox::start().await;
     let before = sandbox.count(Resource::Contacts);
+    // A blank line is skipped but counted: rows are named by their line.
     let ndjson = r#"{"email": "ok1@example.com", "first_name": "Ok"}
+
 {"first_name": "Bad", "email": "not an email"}
 {"email": "ok2@example.com", "first_name": "Ok", "custom_fields": {"loyalty_points": 5}}
 {"email": "bad2@example.com", "first_name": "Bad", "favourite_colour": "blue"}
 {"email": "bad3@example.com", "first_name": "Bad", "loyalty_points": "many"}
 {"email": "bad4@example.com"}
 not json
+{"phone": "+14155550100", "first_name": "No email to match by"}
 "#;
     let schema = schema();
     let rows: Vec<_> = contacts::read_ndjson(ndjson.as_bytes(), &schema).collect();
@@ -593,11 +596,12 @@ not json
     assert_eq!(
         bad,
         [
-            (2, col("email")),
-            (4, col("favourite_colour")),
-            (5, col("loyalty_points")),
-            (6, col("first_name")),
-            (7, None)
+            (3, col("email")),
+            (5, col("favourite_colour")),
+            (6, col("loyalty_points")),
+            (7, col("first_name")),
+            (8, None),
+            (9, col("email")),
         ]
     );
     assert_eq!(by_status(&done)[&Status::Created], 2, "{done:?}");

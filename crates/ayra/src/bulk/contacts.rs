@@ -53,6 +53,9 @@ use std::io::{BufRead, Read};
 /// the contact's value as it is.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactRow {
+    /// Where it came from: the 1-based row (CSV, the header not counted) or
+    /// line (NDJSON) of its file; 0 when it was not read from one.
+    pub row: u64,
     /// Given name (required: a row must be able to create its contact).
     pub first_name: String,
     /// Family name.
@@ -212,15 +215,15 @@ pub fn items(
     rows: impl IntoIterator<Item = Result<ContactRow, InvalidItem>>,
 ) -> impl Iterator<Item = Item<Result<ContactRow, InvalidItem>>> {
     let account = account.to_string();
-    rows.into_iter().enumerate().map(move |(i, row)| {
+    rows.into_iter().map(move |row| {
         let key = row.as_ref().ok().and_then(|r| by.key_of(r));
         match (row, key) {
             (Ok(row), Some(key)) => Item::new(&account, key, Ok(row)),
-            (Ok(_), None) => Item::new(
+            (Ok(row), None) => Item::new(
                 &account,
-                format!("row {}", i + 1),
+                format!("row {}", row.row),
                 Err(invalid(
-                    i as u64 + 1,
+                    row.row,
                     Some(by.column()),
                     format!("required to match contacts by {}", by.column()),
                 )),
@@ -250,7 +253,10 @@ fn parse_row(
     cells: Vec<(String, Cell)>,
     schema: &Schema,
 ) -> Result<ContactRow, InvalidItem> {
-    let mut out = ContactRow::default();
+    let mut out = ContactRow {
+        row,
+        ..ContactRow::default()
+    };
     let mut first_name = None;
     for (column, cell) in cells {
         let c = column.as_str();
