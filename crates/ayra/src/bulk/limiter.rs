@@ -34,10 +34,10 @@ const PROBE: f64 = 0.002;
 const KNOWN_MARGIN: f64 = 0.97;
 /// The span over which admitted requests are counted to estimate the limit.
 const HORIZON: Duration = Duration::from_secs(1);
-/// A throttle after less than this much watching teaches nothing about the
-/// limit: it is waited out, the rate kept. (A batch rerun right after a
-/// crash meets the crashed run's window: a few requests and a 429 would
-/// otherwise read as a limit of a few per second.)
+/// A first throttle after less than this much watching (a known limit's
+/// run, no slow start) is waited out, the rate kept: a batch rerun right
+/// after a crash meets the crashed run's window, and a few requests and a
+/// 429 would otherwise read as a limit of a few per second.
 const MIN_WATCHED: Duration = Duration::from_millis(250);
 
 pub(crate) struct Limiter {
@@ -151,6 +151,7 @@ impl Limiter {
         if s.last_throttle.is_some_and(|t| sent < t) {
             return;
         }
+        let first = s.last_throttle.is_none();
         s.last_throttle = Some(now);
         while s.admitted.front().is_some_and(|t| now - *t > HORIZON) {
             s.admitted.pop_front();
@@ -159,7 +160,15 @@ impl Limiter {
         let admitted = s.admitted.len() as f64;
         s.admitted.clear();
         s.watching_since = s.paused_until;
-        if watched < MIN_WATCHED {
+        // The first throttle says little: at the end of slow start the last
+        // second's count spans two of the server's windows, and a batch
+        // rerun right after a crash meets the window the crashed run
+        // filled. It is waited out and slow start goes on; after that pause
+        // the server's window is this run's own, and the next throttle
+        // counts it. (Costs a pause of `L / rate`, short at slow start's
+        // rates, where a rate too high from the first estimate cost a
+        // longer one.)
+        if first && (s.slow_start || watched < MIN_WATCHED) {
             return;
         }
         // Over the horizon, not the span watched: a fixed window admits its
@@ -184,10 +193,20 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_throttle_pauses_and_lowers_the_rate_once() {
         let l = Limiter::new(100.0, None);
+        // Slow start's first throttle: a pause, and slow start goes on.
+        let sent = l.acquire().await;
+        for _ in 0..40 {
+            tokio::time::advance(Duration::from_millis(25)).await;
+            l.admitted();
+        }
+        l.throttled(sent, Duration::from_millis(300));
+        let rate = l.rate();
+        assert!((rate - 180.0).abs() < 1e-9, "{rate}");
+        // After the pause: 40 admitted within a second, then a throttle.
         let sent = l.acquire().await;
         let also_sent = l.acquire().await;
         for _ in 0..40 {
-            tokio::time::advance(Duration::from_millis(25)).await;
+            tokio::time::advance(Duration::from_millis(20)).await;
             l.admitted();
         }
         let before = Instant::now();

@@ -23,11 +23,11 @@
 //!   minute and then probes higher by about 0.2% a second. Requests go one
 //!   by one on a schedule `1 / rate` apart, never in a burst. Without
 //!   [`Bulk::rate_limit`] an account starts at [`Bulk::initial_rate`] and
-//!   grows sevenfold a second until its first throttle; finding the limit
-//!   costs about two throttles per account and 1–2 s (BENCHMARKS.md). A
-//!   throttle in the first 250 ms after a start or a pause is waited out
-//!   without lowering the rate: a batch rerun right after a crash meets
-//!   the window the crashed run filled, which says nothing of the limit.
+//!   grows sevenfold a second; its first throttle is only waited out (the
+//!   last second's count then spans two of the server's windows, or, for
+//!   a batch rerun right after a crash, the window the crashed run
+//!   filled) and the second, in a window of the run's own, sets the rate.
+//!   Finding the limit costs about 1 s per account (BENCHMARKS.md).
 //!   Other accounts go on at their own pace. The runner retries (the
 //!   clients' own retries are turned off for its calls).
 //! - **Memory bounded.** An item is pulled from the stream only when a slot
