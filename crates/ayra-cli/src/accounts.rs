@@ -27,17 +27,24 @@ where
 
 /// The first item of every account's list, then the second of every
 /// account...: the bulk runner pulls items in order, so each account's
-/// limiter has work from the start.
-pub fn interleave<T>(lists: Vec<Vec<T>>) -> Vec<T> {
-    let mut iters: Vec<_> = lists.into_iter().map(Vec::into_iter).collect();
-    let mut out = Vec::new();
-    loop {
-        let before = out.len();
-        out.extend(iters.iter_mut().filter_map(Iterator::next));
-        if out.len() == before {
-            return out;
+/// limiter has work from the start. Lazy: a list is read as items are taken.
+pub fn interleave<I: Iterator>(mut lists: Vec<I>) -> impl Iterator<Item = I::Item> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while !lists.is_empty() {
+            at %= lists.len();
+            match lists[at].next() {
+                Some(item) => {
+                    at += 1;
+                    return Some(item);
+                }
+                None => {
+                    lists.remove(at);
+                }
+            }
         }
-    }
+        None
+    })
 }
 
 /// An account a command acts on: its name and its client, or why it has none
@@ -213,5 +220,20 @@ pub async fn run(matches: &ArgMatches) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         _ => Err(Failure::usage("ayra accounts list | add")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn interleave_takes_one_of_each_in_turn_until_every_list_is_done() {
+        let lists = vec![
+            vec!["a1", "a2", "a3"].into_iter(),
+            vec!["b1"].into_iter(),
+            vec![].into_iter(),
+            vec!["c1", "c2"].into_iter(),
+        ];
+        let out: Vec<_> = super::interleave(lists).collect();
+        assert_eq!(out, ["a1", "b1", "c1", "a2", "c2", "a3"]);
     }
 }

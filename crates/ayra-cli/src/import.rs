@@ -297,27 +297,18 @@ fn items(
 ) -> impl futures::Stream<Item = Item<Row>> + Send + 'static {
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
     std::thread::spawn(move || {
-        let (accounts, files): (Vec<_>, Vec<_>) = sources
+        let (named, files): (Vec<_>, Vec<_>) = sources
             .into_iter()
             .map(|(name, schema, file)| ((name, schema), file))
             .unzip();
-        let mut lists: Vec<_> = accounts
+        let lists: Vec<_> = named
             .iter()
             .zip(files)
             .map(|((name, schema), file)| contacts::items(name, by, read(file, format, schema)))
             .collect();
-        loop {
-            let mut any = false;
-            for list in &mut lists {
-                if let Some(item) = list.next() {
-                    any = true;
-                    if tx.blocking_send(item).is_err() {
-                        return; // the run is over (cancelled, or failed)
-                    }
-                }
-            }
-            if !any {
-                return;
+        for item in accounts::interleave(lists) {
+            if tx.blocking_send(item).is_err() {
+                return; // the run is over (cancelled, or failed)
             }
         }
     });

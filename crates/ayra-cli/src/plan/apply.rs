@@ -51,7 +51,7 @@ pub async fn apply(project: &str, accounts: Vec<Writes>) -> Vec<Applied> {
         if live.is_empty() {
             continue;
         }
-        let items = crate::accounts::interleave(
+        let items: Vec<_> = crate::accounts::interleave(
             live.iter()
                 .map(|&i| {
                     let a = &accounts[i];
@@ -59,10 +59,10 @@ pub async fn apply(project: &str, accounts: Vec<Writes>) -> Vec<Applied> {
                         .iter()
                         .filter(|x| phase(x))
                         .map(|x| Item::new(&a.name, item_key(x), x.clone()))
-                        .collect()
                 })
                 .collect(),
-        );
+        )
+        .collect();
         let labelled = live
             .iter()
             .map(|&i| Account::new(&accounts[i].name, accounts[i].client.clone()));
