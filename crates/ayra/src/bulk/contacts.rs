@@ -549,9 +549,11 @@ impl Upsert {
             let id = response.data.id.clone();
             if !response.is_replay() || gone.len() >= MAX_RECREATES {
                 let done = Done::written(&response, Status::Created, id);
-                return Ok(match gone.is_empty() {
-                    true => done,
-                    false => done.detail(format!("created anew: {} deleted", gone.join(", "))),
+                let gone = gone.join(", ");
+                return Ok(match done.status {
+                    _ if gone.is_empty() => done,
+                    Status::Replayed => done.detail(format!("deleted again and again: {gone}")),
+                    _ => done.detail(format!("created anew: {gone} deleted")),
                 });
             }
             // A replay: an earlier attempt or run made this contact. The
