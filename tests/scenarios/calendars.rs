@@ -116,12 +116,22 @@ pub async fn run(h: &Harness) {
         "a booked slot is no longer free"
     );
 
+    // Move it to another slot the calendar still offers: a fixed offset (say
+    // two hours later) falls outside working hours when the run starts late
+    // in the afternoon, Paris time.
+    let target = after
+        .data
+        .slots
+        .iter()
+        .find(|s| s.start != slot.start && s.end - s.start == Duration::minutes(30))
+        .expect("another free 30-minute slot")
+        .clone();
     let moved = c
         .update_appointment()
         .appointment_id(&first.id)
         .body_map(|b| {
-            b.start(Some(first.start + Duration::hours(2)))
-                .end(Some(first.end + Duration::hours(2)))
+            b.start(Some(target.start))
+                .end(Some(target.end))
                 .notes("moved")
         })
         .send()
@@ -129,7 +139,7 @@ pub async fn run(h: &Harness) {
         .unwrap()
         .into_inner()
         .data;
-    assert_eq!(moved.start, first.start + Duration::hours(2));
+    assert_eq!((moved.start, moved.end), (target.start, target.end));
     assert_eq!(
         c.get_appointment()
             .appointment_id(&first.id)
