@@ -28,6 +28,21 @@ struct Seen {
 /// unfinished for certain and finishes it with [`Harness::finish_jobs`].
 pub const JOB_DURATION: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// The instant every scenario's sandbox starts at, so that the suite gives
+/// the same answer whatever the day and hour it runs. This one is kept
+/// because it once broke a scenario: at 15:10 UTC, "two hours later" is past
+/// the demo calendar's working hours in Paris. `AYRA_SCENARIO_NOW` (RFC 3339)
+/// starts the sandboxes elsewhere; `cargo xtask fuzz` draws one at random.
+pub const START: &str = "2026-12-03T15:10:00Z";
+
+/// [`START`], or the instant `AYRA_SCENARIO_NOW` names.
+pub fn start_time() -> ayra::chrono::DateTime<ayra::chrono::Utc> {
+    let at = std::env::var("AYRA_SCENARIO_NOW").unwrap_or_else(|_| START.to_string());
+    ayra::chrono::DateTime::parse_from_rfc3339(&at)
+        .unwrap_or_else(|e| panic!("AYRA_SCENARIO_NOW={at:?} is not RFC 3339: {e}"))
+        .to_utc()
+}
+
 fn validator() -> &'static SpecValidator {
     static VALIDATOR: OnceLock<SpecValidator> = OnceLock::new();
     VALIDATOR.get_or_init(SpecValidator::load)
@@ -51,6 +66,7 @@ impl Harness {
         }
         let sandbox = builder
             .seed_demo_data(11)
+            .now(start_time())
             .job_duration(JOB_DURATION)
             .observe(move |x| {
                 let v = validator();
@@ -81,6 +97,12 @@ impl Harness {
             sandbox,
             seen,
         }
+    }
+
+    /// What the sandbox's clock reads: scenarios date what they send from
+    /// it, never from the machine's clock.
+    pub fn now(&self) -> ayra::chrono::DateTime<ayra::chrono::Utc> {
+        self.sandbox.now()
     }
 
     /// Moves the sandbox's clock past [`JOB_DURATION`]: every job started so

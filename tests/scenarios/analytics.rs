@@ -1,14 +1,14 @@
 //! Pull the analytics summary and real-time metrics, generate a report and
 //! an export and download it.
 
-use ayra::chrono::{Duration, Utc};
+use ayra::chrono::Duration;
 use ayra::prelude::*;
 use ayra_scenarios::Harness;
 use futures::TryStreamExt;
 
 pub async fn run(h: &Harness) {
     let c = &h.client;
-    let end = Utc::now();
+    let end = h.now();
     let start = end - Duration::days(90);
     let summary = c
         .get_analytics_summary()

@@ -1,6 +1,6 @@
 //! Find availability, book a recurring series, reschedule one, cancel the series.
 
-use ayra::chrono::{Duration, Timelike, Utc};
+use ayra::chrono::{Duration, Timelike};
 use ayra::prelude::*;
 use ayra_scenarios::Harness;
 
@@ -17,7 +17,7 @@ pub async fn run(h: &Harness) {
         .data;
     assert_eq!(calendar, calendars[0]);
 
-    let from = (Utc::now() + Duration::days(60))
+    let from = (h.now() + Duration::days(60))
         .with_minute(0)
         .unwrap()
         .with_second(0)
@@ -116,9 +116,9 @@ pub async fn run(h: &Harness) {
         "a booked slot is no longer free"
     );
 
-    // Move it to another slot the calendar still offers: a fixed offset (say
-    // two hours later) falls outside working hours when the run starts late
-    // in the afternoon, Paris time.
+    // Move it to another slot the calendar still offers: a fixed offset (two
+    // hours later) is past working hours when the run starts late in the
+    // afternoon, Paris time (see `ayra_scenarios::START`).
     let target = after
         .data
         .slots

@@ -51,11 +51,14 @@ pub struct Ids {
     execution: String,
     report: String,
     export: String,
+    /// What the sandbox's clock read when these were made: calls date what
+    /// they send from it.
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 impl Ids {
     /// Ids of the right shape that no account has.
-    fn never_existed() -> Ids {
+    fn never_existed(now: chrono::DateTime<chrono::Utc>) -> Ids {
         Ids {
             agent: "agt_Never0000001".into(),
             contact: "cnt_Never0000001".into(),
@@ -67,6 +70,7 @@ impl Ids {
             execution: "wfx_Never0000001".into(),
             report: "rpt_Never0000001".into(),
             export: "exp_Never0000001".into(),
+            now,
         }
     }
 
@@ -174,7 +178,7 @@ fn calls() -> Vec<(&'static str, bool, Call)> {
         }),
         ("get_analytics_summary", true, |c, i| {
             Box::pin(async move {
-                let end = chrono::Utc::now();
+                let end = i.now;
                 let start = end - chrono::Duration::days(30);
                 let r = c
                     .get_analytics_summary()
@@ -206,7 +210,7 @@ fn calls() -> Vec<(&'static str, bool, Call)> {
         }),
         ("create_appointment", true, |c, i| {
             Box::pin(async move {
-                let start = chrono::Utc::now() + chrono::Duration::days(2);
+                let start = i.now + chrono::Duration::days(2);
                 outcome(
                     c.create_appointment()
                         .body_map(|b| {
@@ -260,7 +264,7 @@ fn calls() -> Vec<(&'static str, bool, Call)> {
         }),
         ("get_calendar_availability", true, |c, i| {
             Box::pin(async move {
-                let start = chrono::Utc::now() + chrono::Duration::days(1);
+                let start = i.now + chrono::Duration::days(1);
                 let r = c
                     .get_calendar_availability()
                     .calendar_id(&i.calendar)
@@ -425,7 +429,7 @@ fn calls() -> Vec<(&'static str, bool, Call)> {
         }),
         ("create_report", true, |c, i| {
             Box::pin(async move {
-                let end = chrono::Utc::now();
+                let end = i.now;
                 let params = ReportParameters::builder()
                     .start(end - chrono::Duration::days(7))
                     .end(end)
@@ -622,7 +626,7 @@ impl World {
     ) -> Result<(), String> {
         let c = &self.clients[caller];
         let theirs = &self.ids[victim];
-        let never = Ids::never_existed();
+        let never = Ids::never_existed(theirs.now);
         let got = call(c, theirs).await;
         let secret = self.all_ids(victim);
         let given: BTreeSet<&str> = theirs.pairs(&never).into_iter().map(|(t, _)| t).collect();
@@ -690,7 +694,8 @@ async fn own_ids(h: &Harness, c: &ayra::Client) -> Ids {
     let calendar = c.list_calendars().send().await.unwrap().into_inner().data[0]
         .id
         .clone();
-    let start = chrono::Utc::now() + chrono::Duration::days(3);
+    let now = h.now();
+    let start = now + chrono::Duration::days(3);
     let slot = c
         .get_calendar_availability()
         .calendar_id(&calendar)
@@ -728,7 +733,7 @@ async fn own_ids(h: &Harness, c: &ayra::Client) -> Ids {
         .unwrap()
         .into_data()
         .id;
-    let end = chrono::Utc::now();
+    let end = now;
     let params = ReportParameters::builder()
         .start(end - chrono::Duration::days(7))
         .end(end);
@@ -751,7 +756,6 @@ async fn own_ids(h: &Harness, c: &ayra::Client) -> Ids {
         .unwrap()
         .into_data()
         .id;
-    let _ = h;
     Ids {
         agent,
         contact: contact.id,
@@ -763,6 +767,7 @@ async fn own_ids(h: &Harness, c: &ayra::Client) -> Ids {
         execution,
         report,
         export,
+        now,
     }
 }
 
