@@ -31,15 +31,15 @@ pub const JOB_DURATION: std::time::Duration = std::time::Duration::from_secs(600
 /// The instant every scenario's sandbox starts at, so that the suite gives
 /// the same answer whatever the day and hour it runs. This one is kept
 /// because it once broke a scenario: at 15:10 UTC, "two hours later" is past
-/// the demo calendar's working hours in Paris. `AYRA_SCENARIO_NOW` (RFC 3339)
+/// the demo calendar's working hours in Paris. `AYRA_TEST_NOW` (RFC 3339)
 /// starts the sandboxes elsewhere; `cargo xtask fuzz` draws one at random.
 pub const START: &str = "2026-12-03T15:10:00Z";
 
-/// [`START`], or the instant `AYRA_SCENARIO_NOW` names.
+/// [`START`], or the instant `AYRA_TEST_NOW` names.
 pub fn start_time() -> ayra::chrono::DateTime<ayra::chrono::Utc> {
-    let at = std::env::var("AYRA_SCENARIO_NOW").unwrap_or_else(|_| START.to_string());
+    let at = std::env::var("AYRA_TEST_NOW").unwrap_or_else(|_| START.to_string());
     ayra::chrono::DateTime::parse_from_rfc3339(&at)
-        .unwrap_or_else(|e| panic!("AYRA_SCENARIO_NOW={at:?} is not RFC 3339: {e}"))
+        .unwrap_or_else(|e| panic!("AYRA_TEST_NOW={at:?} is not RFC 3339: {e}"))
         .to_utc()
 }
 

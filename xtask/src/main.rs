@@ -12,7 +12,7 @@
 //! - `soak`: the fault soak at 20 times its CI size, in release mode.
 //! - `fuzz`: the hostile-input properties (responses, path values, specs,
 //!   sandbox requests) with 20,000 cases each from a fresh seed, and the
-//!   scenarios at an instant drawn from it; a failure prints the seed that
+//!   scenarios and the sandbox's dated tests at an instant drawn from it; a failure prints the seed that
 //!   replays it (`AYRA_FUZZ_SEED`).
 //! - `build-cost [RUNS]`: a service's cold build with the packaged `ayra`
 //!   against the same program on reqwest (CPU seconds, see BENCHMARKS.md).
@@ -214,8 +214,8 @@ fn fuzz(root: &Path) -> Result<(), String> {
     });
     let cases = std::env::var("AYRA_FUZZ_CASES").unwrap_or_else(|_| "20000".to_string());
     println!("fuzz: AYRA_FUZZ_SEED={seed} AYRA_FUZZ_CASES={cases}");
-    let now = std::env::var("AYRA_SCENARIO_NOW").unwrap_or_else(|_| scenario_now(&seed));
-    println!("fuzz: AYRA_SCENARIO_NOW={now} (the scenarios' sandboxes start then)");
+    let now = std::env::var("AYRA_TEST_NOW").unwrap_or_else(|_| scenario_now(&seed));
+    println!("fuzz: AYRA_TEST_NOW={now} (the test sandboxes' clocks start then)");
     let args = [
         "test",
         "--release",
@@ -234,6 +234,12 @@ fn fuzz(root: &Path) -> Result<(), String> {
         "ayra-sandbox",
         "--test",
         "hostile_requests",
+        "--test",
+        "calendars",
+        "--test",
+        "concurrency",
+        "--test",
+        "conversations",
         "-p",
         "ayra-scenarios",
         "--test",
@@ -242,7 +248,7 @@ fn fuzz(root: &Path) -> Result<(), String> {
     let env = [
         ("AYRA_FUZZ_SEED", seed.as_str()),
         ("AYRA_FUZZ_CASES", cases.as_str()),
-        ("AYRA_SCENARIO_NOW", now.as_str()),
+        ("AYRA_TEST_NOW", now.as_str()),
     ];
     cargo(root, &args, &env).map_err(|e| {
         format!(
@@ -250,14 +256,15 @@ fn fuzz(root: &Path) -> Result<(), String> {
              replay it: AYRA_FUZZ_SEED={seed} AYRA_FUZZ_CASES={cases} cargo xtask fuzz\n\
              keep it: commit the `.proptest-regressions` file proptest wrote beside the failing \
              test (`git status`), and add the minimal failing input as a named regression test; \
-             a scenario that fails only at AYRA_SCENARIO_NOW={now} is kept by making that \
-             instant `ayra_scenarios::START`"
+             a test that fails only at AYRA_TEST_NOW={now} is kept by making that \
+             instant the `START` of its sandboxes (`ayra_scenarios::START`, the sandbox tests' \
+             `common::START`)"
         )
     })
 }
 
 /// An instant between 2024 and 2036 drawn from `seed`, to the minute: the
-/// scenarios run at a fixed instant in `cargo test`, and at this one here, so
+/// test sandboxes start at a fixed instant in `cargo test`, and at this one here, so
 /// that a dependence on the day or hour (a weekend, a late afternoon, a
 /// daylight-saving change) shows up.
 fn scenario_now(seed: &str) -> String {

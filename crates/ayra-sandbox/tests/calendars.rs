@@ -2,7 +2,7 @@
 
 mod common;
 
-use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use common::{Env, assert_list};
 use serde_json::{Value, json};
 
@@ -10,28 +10,35 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// A UTC day a few days ahead on the always-open calendar (00:00 of that day).
-fn day_ahead(days: i64) -> DateTime<Utc> {
-    (Utc::now() + Duration::days(days))
+/// A UTC day a few days ahead of the sandbox's clock on the always-open
+/// calendar (00:00 of that day).
+fn day_ahead(env: &Env, days: i64) -> DateTime<Utc> {
+    (env.sb.now() + Duration::days(days))
         .date_naive()
         .and_time(NaiveTime::MIN)
         .and_utc()
 }
 
-/// Next Monday (at least 8 days ahead) at `h:m` Paris time.
-fn paris_monday(h: u32, m: u32) -> DateTime<Utc> {
-    let mut d = (Utc::now() + Duration::days(8)).date_naive();
+/// At `h:m` Paris time, the Monday a week after the demo data's booked one
+/// (the first Monday after the day after tomorrow, in Paris): a week with
+/// no demo appointment, whatever the day and hour. It once was "a Monday 8
+/// days ahead in UTC", which on a Sunday was the booked week.
+fn paris_monday(env: &Env, h: u32, m: u32) -> DateTime<Utc> {
+    let now = env.sb.now().naive_utc();
+    let today = (now + Duration::hours(paris_offset((now + Duration::hours(1)).date()))).date();
+    let mut d = today + Duration::days(10);
     while d.weekday() != Weekday::Mon {
         d = d.succ_opt().unwrap();
     }
     chrono_tz_like_paris(d.and_hms_opt(h, m, 0).unwrap())
 }
 
-/// Europe/Paris offset without a tz database: +1 in winter, +2 in summer (EU rule).
-fn chrono_tz_like_paris(local: chrono::NaiveDateTime) -> DateTime<Utc> {
-    let y = local.year();
+/// Europe/Paris's offset from UTC in hours without a tz database: +1 in
+/// winter, +2 in summer (EU rule).
+fn paris_offset(date: NaiveDate) -> i64 {
+    let y = date.year();
     let last_sunday = |month: u32| {
-        let mut d = chrono::NaiveDate::from_ymd_opt(y, month + 1, 1)
+        let mut d = NaiveDate::from_ymd_opt(y, month + 1, 1)
             .unwrap()
             .pred_opt()
             .unwrap();
@@ -40,9 +47,16 @@ fn chrono_tz_like_paris(local: chrono::NaiveDateTime) -> DateTime<Utc> {
         }
         d
     };
-    let summer = local.date() > last_sunday(3) && local.date() < last_sunday(10);
-    let off = if summer { 2 } else { 1 };
-    Utc.from_utc_datetime(&(local - Duration::hours(off)))
+    if date > last_sunday(3) && date < last_sunday(10) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Paris time to UTC.
+fn chrono_tz_like_paris(local: chrono::NaiveDateTime) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&(local - Duration::hours(paris_offset(local.date()))))
 }
 
 async fn book(env: &Env, body: Value) -> common::Resp {
@@ -53,7 +67,7 @@ async fn book(env: &Env, body: Value) -> common::Resp {
 async fn availability_excludes_booked_slots() {
     let env = Env::new().await;
     let cal = env.sb.fixtures().calendar_always_open;
-    let day = day_ahead(3);
+    let day = day_ahead(&env, 3);
     let path = format!(
         "/calendars/{cal}/availability?start={}&end={}&duration_minutes=60",
         ts(day),
@@ -111,7 +125,7 @@ async fn availability_excludes_booked_slots() {
 async fn availability_follows_working_hours_and_time_zone() {
     let env = Env::new().await;
     let cal = env.sb.fixtures().calendar;
-    let monday = paris_monday(0, 0);
+    let monday = paris_monday(&env, 0, 0);
     let r = env
         .get(&format!(
             "/calendars/{cal}/availability?start={}&end={}&timezone=America/New_York",
@@ -124,8 +138,8 @@ async fn availability_follows_working_hours_and_time_zone() {
     let slots = r.data()["slots"].as_array().unwrap();
     // Monday to Friday, 09:00-17:30 Paris: 17 half-hour slots a day.
     assert_eq!(slots.len(), 5 * 17);
-    assert_eq!(slots[0]["start"], ts(paris_monday(9, 0)));
-    assert_eq!(slots[16]["end"], ts(paris_monday(17, 30)));
+    assert_eq!(slots[0]["start"], ts(paris_monday(&env, 9, 0)));
+    assert_eq!(slots[16]["end"], ts(paris_monday(&env, 17, 30)));
     // Errors.
     let base = format!("/calendars/{cal}/availability");
     env.get(&format!("{base}?start={}", ts(monday)))
@@ -169,7 +183,7 @@ async fn booking_rules() {
     let env = Env::new().await;
     let f = env.sb.fixtures();
     let cal = f.calendar;
-    let nine = paris_monday(9, 0);
+    let nine = paris_monday(&env, 9, 0);
     let ok = book(&env, json!({"calendar_id": cal, "contact_id": f.contact, "title": "Cleaning", "start": ts(nine), "duration_minutes": 45})).await;
     assert_eq!(ok.status, 201, "{}", ok.json);
     assert_eq!(ok.data()["end"], ts(nine + Duration::minutes(45)));
@@ -185,24 +199,24 @@ async fn booking_rules() {
     // Outside working hours (before 09:00, after 17:30, weekend).
     book(
         &env,
-        json!({"calendar_id": cal, "title": "Early", "start": ts(paris_monday(8, 30))}),
+        json!({"calendar_id": cal, "title": "Early", "start": ts(paris_monday(&env, 8, 30))}),
     )
     .await
     .assert_error(422, "slot_unavailable", Some("start"));
     book(
         &env,
-        json!({"calendar_id": cal, "title": "Late", "start": ts(paris_monday(17, 15))}),
+        json!({"calendar_id": cal, "title": "Late", "start": ts(paris_monday(&env, 17, 15))}),
     )
     .await
     .assert_error(422, "slot_unavailable", Some("start"));
-    book(&env, json!({"calendar_id": cal, "title": "Sunday", "start": ts(paris_monday(10, 0) - Duration::days(1))}))
+    book(&env, json!({"calendar_id": cal, "title": "Sunday", "start": ts(paris_monday(&env, 10, 0) - Duration::days(1))}))
         .await
         .assert_error(422, "slot_unavailable", Some("start"));
     // Time range and references.
-    book(&env, json!({"calendar_id": cal, "title": "x", "start": ts(paris_monday(11, 0)), "end": ts(paris_monday(11, 30)), "duration_minutes": 30}))
+    book(&env, json!({"calendar_id": cal, "title": "x", "start": ts(paris_monday(&env, 11, 0)), "end": ts(paris_monday(&env, 11, 30)), "duration_minutes": 30}))
         .await
         .assert_error(422, "invalid_time_range", Some("end"));
-    book(&env, json!({"calendar_id": cal, "title": "x", "start": ts(paris_monday(11, 0)), "end": ts(paris_monday(10, 0))}))
+    book(&env, json!({"calendar_id": cal, "title": "x", "start": ts(paris_monday(&env, 11, 0)), "end": ts(paris_monday(&env, 10, 0))}))
         .await
         .assert_error(422, "invalid_time_range", Some("end"));
     book(
@@ -211,7 +225,7 @@ async fn booking_rules() {
     )
     .await
     .assert_error(422, "invalid_reference", Some("calendar_id"));
-    book(&env, json!({"calendar_id": cal, "contact_id": "cnt_nobody", "title": "x", "start": ts(paris_monday(12, 0))}))
+    book(&env, json!({"calendar_id": cal, "contact_id": "cnt_nobody", "title": "x", "start": ts(paris_monday(&env, 12, 0))}))
         .await
         .assert_error(422, "invalid_reference", Some("contact_id"));
     book(
@@ -232,7 +246,7 @@ async fn booking_rules() {
 async fn series_booking_is_atomic_and_cancellable() {
     let env = Env::new().await;
     let cal = env.sb.fixtures().calendar_always_open;
-    let day = day_ahead(2) + Duration::hours(15);
+    let day = day_ahead(&env, 2) + Duration::hours(15);
     // Occupy the 4th daily occurrence: the whole series must fail.
     let blocker = book(
         &env,
@@ -327,7 +341,7 @@ async fn series_booking_is_atomic_and_cancellable() {
 async fn recurrence_rules() {
     let env = Env::new().await;
     let cal = env.sb.fixtures().calendar_always_open;
-    let day = day_ahead(2) + Duration::hours(6);
+    let day = day_ahead(&env, 2) + Duration::hours(6);
     let rec =
         |r: Value| json!({"calendar_id": cal, "title": "R", "start": ts(day), "recurrence": r});
     book(
@@ -386,7 +400,7 @@ async fn reschedule_with_patch() {
     let env = Env::new().await;
     let f = env.sb.fixtures();
     let cal = f.calendar_always_open;
-    let day = day_ahead(4);
+    let day = day_ahead(&env, 4);
     let a = book(&env, json!({"calendar_id": cal, "title": "A", "start": ts(day + Duration::hours(9)), "duration_minutes": 60})).await;
     let b = book(
         &env,
@@ -468,7 +482,7 @@ async fn appointment_list_filters() {
     let mut sorted = starts.clone();
     sorted.sort();
     assert_eq!(starts, sorted, "earliest first");
-    let now = ts(Utc::now());
+    let now = ts(env.sb.now());
     let future = assert_list(
         &env.get(&format!(
             "/appointments?start_after={now}&status=scheduled&per_page=100"

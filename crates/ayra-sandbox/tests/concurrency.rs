@@ -79,7 +79,7 @@ async fn every_write_exactly_once() {
 async fn concurrent_bookings_of_one_slot_book_it_once() {
     let env = Env::new().await;
     let cal = env.sb.fixtures().calendar_always_open;
-    let start = (chrono::Utc::now() + chrono::Duration::days(5))
+    let start = (env.sb.now() + chrono::Duration::days(5))
         .date_naive()
         .and_hms_opt(10, 0, 0)
         .unwrap()

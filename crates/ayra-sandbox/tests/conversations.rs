@@ -496,7 +496,9 @@ async fn realtime_metrics() {
         .clone();
     assert_eq!(r.data()["active_conversations"], live);
     assert_eq!(r.data()["queued_conversations"], queued);
-    let today = chrono::Utc::now()
+    let today = env
+        .sb
+        .now()
         .date_naive()
         .format("%Y-%m-%dT00:00:00Z")
         .to_string();

@@ -35,7 +35,7 @@ async fn demo_data_is_large_and_deterministic() {
     let items = assert_list(&oldest);
     let started =
         chrono::DateTime::parse_from_rfc3339(items[0]["started_at"].as_str().unwrap()).unwrap();
-    let age = chrono::Utc::now().signed_duration_since(started);
+    let age = env.sb.now().signed_duration_since(started);
     assert!(
         age > chrono::Duration::days(60) && age < chrono::Duration::days(91),
         "{age}"

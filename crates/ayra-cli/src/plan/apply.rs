@@ -229,8 +229,7 @@ async fn write(task: Task, action: Action) -> Result<Done, ItemError> {
             let deleted = task
                 .call(|| task.client().call_empty(op(operation), request.clone()))
                 .await?;
-            // The runner has no "deleted" status: `Updated`, and the line says it.
-            Ok(Done::written(&deleted, Status::Updated, &id)
+            Ok(Done::written(&deleted, Status::Deleted, &id)
                 .detail(format!("deleted {} {key} {id}", kind.name())))
         }
         Action::Same { id, .. } => Ok(Done::without_write(Status::Unchanged, Some(id))),

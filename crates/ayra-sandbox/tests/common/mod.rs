@@ -56,6 +56,21 @@ impl Resp {
     }
 }
 
+/// The instant [`Env::new`]'s sandbox starts at, so that a test gives the
+/// same answer whatever the day and hour it runs. This one is kept because it
+/// once broke a test: Saturday 23:30 UTC is already Sunday in Paris, and "a
+/// Monday 8 days ahead" fell in the demo calendar's booked week.
+/// `AYRA_TEST_NOW` (RFC 3339) starts it elsewhere; `cargo xtask fuzz` draws one.
+pub const START: &str = "2026-12-05T23:30:00Z";
+
+/// [`START`], or the instant `AYRA_TEST_NOW` names.
+pub fn start_time() -> chrono::DateTime<chrono::Utc> {
+    let at = std::env::var("AYRA_TEST_NOW").unwrap_or_else(|_| START.to_string());
+    chrono::DateTime::parse_from_rfc3339(&at)
+        .unwrap_or_else(|e| panic!("AYRA_TEST_NOW={at:?} is not RFC 3339: {e}"))
+        .to_utc()
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -64,8 +79,9 @@ pub fn client() -> reqwest::Client {
 }
 
 impl Env {
+    /// A sandbox whose clock starts at [`start_time`].
     pub async fn new() -> Env {
-        Self::with(Sandbox::builder()).await
+        Self::with(Sandbox::builder().now(start_time())).await
     }
 
     pub async fn with(b: SandboxBuilder) -> Env {

@@ -165,6 +165,8 @@ pub enum Status {
     Created,
     /// Written: an existing resource changed.
     Updated,
+    /// Written: an existing resource deleted.
+    Deleted,
     /// The API answered with the stored outcome of an earlier request with
     /// the same key (an earlier attempt or an earlier run): nothing new.
     Replayed,
@@ -182,12 +184,13 @@ pub enum Status {
 }
 
 impl Status {
-    /// The name in reports: `created`, `updated`, `replayed`, `unchanged`,
+    /// The name in reports: `created`, `updated`, `deleted`, `replayed`, `unchanged`,
     /// `would_create`, `would_update`, `failed`, `not_done`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Created => "created",
             Status::Updated => "updated",
+            Status::Deleted => "deleted",
             Status::Replayed => "replayed",
             Status::Unchanged => "unchanged",
             Status::WouldCreate => "would_create",
