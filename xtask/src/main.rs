@@ -253,7 +253,7 @@ fn fuzz(root: &Path) -> Result<(), String> {
     cargo(root, &args, &env).map_err(|e| {
         format!(
             "{e}\n\
-             replay it: AYRA_FUZZ_SEED={seed} AYRA_FUZZ_CASES={cases} cargo xtask fuzz\n\
+             replay it: AYRA_FUZZ_SEED={seed} AYRA_FUZZ_CASES={cases} AYRA_TEST_NOW={now} cargo xtask fuzz\n\
              keep it: commit the `.proptest-regressions` file proptest wrote beside the failing \
              test (`git status`), and add the minimal failing input as a named regression test; \
              a test that fails only at AYRA_TEST_NOW={now} is kept by making that \

@@ -681,6 +681,17 @@ impl Env {
     }
 }
 
+/// A CSV of `n` contacts: `{prefix}{i}@example.com`, first name
+/// `{PREFIX}{i}`.
+fn contacts_csv(prefix: &str, n: usize) -> String {
+    let mut csv = String::from("email,first_name\n");
+    let upper = prefix.to_uppercase();
+    for i in 0..n {
+        csv.push_str(&format!("{prefix}{i}@example.com,{upper}{i}\n"));
+    }
+    csv
+}
+
 /// The count of `status` in an import's summary (`created      3 ...`).
 fn summary_count(stderr: &str, status: &str) -> u64 {
     stderr
@@ -990,10 +1001,7 @@ async fn import_into_every_account_and_a_wrong_key_fails_that_account_only() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_import_leaves_a_true_report_and_a_rerun_finishes_it() {
     let env = Env::new().await;
-    let mut csv = String::from("email,first_name\n");
-    for i in 0..60 {
-        csv.push_str(&format!("c{i}@example.com,C{i}\n"));
-    }
+    let csv = contacts_csv("c", 60);
     let file = env.file("many.csv", &csv);
     let report = env.dir.path().join("report.csv");
     let report = report.to_str().unwrap();
@@ -1166,10 +1174,7 @@ async fn an_agent_deleted_outside_is_created_again_by_the_next_apply() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_known_rate_limit_paces_the_import_from_the_start() {
     let env = Env::new().await;
-    let mut csv = String::from("email,first_name\n");
-    for i in 0..8 {
-        csv.push_str(&format!("p{i}@example.com,P{i}\n"));
-    }
+    let csv = contacts_csv("p", 8);
     let file = env.file("paced.csv", &csv);
     let import = |limit: &str| {
         env.run(&[

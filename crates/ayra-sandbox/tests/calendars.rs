@@ -2,7 +2,8 @@
 
 mod common;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Europe::Paris;
 use common::{Env, assert_list};
 use serde_json::{Value, json};
 
@@ -24,39 +25,16 @@ fn day_ahead(env: &Env, days: i64) -> DateTime<Utc> {
 /// no demo appointment, whatever the day and hour. It once was "a Monday 8
 /// days ahead in UTC", which on a Sunday was the booked week.
 fn paris_monday(env: &Env, h: u32, m: u32) -> DateTime<Utc> {
-    let now = env.sb.now().naive_utc();
-    let today = (now + Duration::hours(paris_offset((now + Duration::hours(1)).date()))).date();
+    let today = env.sb.now().with_timezone(&Paris).date_naive();
     let mut d = today + Duration::days(10);
     while d.weekday() != Weekday::Mon {
         d = d.succ_opt().unwrap();
     }
-    chrono_tz_like_paris(d.and_hms_opt(h, m, 0).unwrap())
-}
-
-/// Europe/Paris's offset from UTC in hours without a tz database: +1 in
-/// winter, +2 in summer (EU rule).
-fn paris_offset(date: NaiveDate) -> i64 {
-    let y = date.year();
-    let last_sunday = |month: u32| {
-        let mut d = NaiveDate::from_ymd_opt(y, month + 1, 1)
-            .unwrap()
-            .pred_opt()
-            .unwrap();
-        while d.weekday() != Weekday::Sun {
-            d = d.pred_opt().unwrap();
-        }
-        d
-    };
-    if date > last_sunday(3) && date < last_sunday(10) {
-        2
-    } else {
-        1
-    }
-}
-
-/// Paris time to UTC.
-fn chrono_tz_like_paris(local: chrono::NaiveDateTime) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&(local - Duration::hours(paris_offset(local.date()))))
+    Paris
+        .from_local_datetime(&d.and_hms_opt(h, m, 0).unwrap())
+        .single()
+        .expect("no clock change on a Monday")
+        .to_utc()
 }
 
 async fn book(env: &Env, body: Value) -> common::Resp {
