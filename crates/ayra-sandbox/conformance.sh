@@ -10,6 +10,8 @@
 # Needs Schemathesis 4.x (`pip install 'schemathesis>=4,<5'`).
 # AYRA_CONFORMANCE_STRICT=1 also reports the known spec issues (see conformance/hooks.py);
 # AYRA_CONFORMANCE_FILTER_LOG=/path lists every failure the hooks dropped.
+# AYRA_CONFORMANCE_SANDBOX_ARGS passes flags to the sandbox, e.g. "--job-duration-ms 600000"
+# (jobs that never finish in the run: the stateful phase then meets unfinished exports).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,7 +39,7 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/ayra-sandbox"
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 LOG="$(mktemp -t ayra-sandbox-conformance.XXXXXX)"
-"$BIN" --port "$PORT" >"$LOG" 2>&1 &
+"$BIN" --port "$PORT" ${AYRA_CONFORMANCE_SANDBOX_ARGS:-} >"$LOG" 2>&1 &
 PID=$!
 cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -f "$LOG"; }
 trap cleanup EXIT

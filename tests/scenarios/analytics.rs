@@ -84,8 +84,8 @@ pub async fn run(h: &Harness) {
         .unwrap()
         .into_inner()
         .data;
-    // 404 until the export has succeeded (the file does not exist yet).
-    // The export cannot finish before the clock is moved on: no file yet.
+    // 409 until the export has succeeded: it exists, its file does not yet.
+    // The export cannot finish before the clock is moved on.
     let err = c
         .download_export()
         .export_id(&export.id)
@@ -93,8 +93,12 @@ pub async fn run(h: &Harness) {
         .await
         .err()
         .expect("an unfinished export has no file to download");
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(409));
     assert_eq!(err.error_code(), Some(ErrorCode::ExportNotReady));
+    assert!(
+        !err.is_retryable(),
+        "a 409 is not retried: the caller waits for the job"
+    );
     h.finish_jobs();
     let export = c
         .wait_for_export(&export.id, std::time::Duration::from_secs(30))

@@ -9,7 +9,7 @@ use crate::spec::{ERROR_CODES, escape, event_data, operations, parameters, ref_o
 use serde_json::Value;
 
 /// The error statuses every operation declares, and the shared response each
-/// should point to. 404 and 422 depend on the operation (see `check_errors`).
+/// should point to. 404, 409 and 422 depend on the operation (see `check_errors`).
 const STANDARD_ERRORS: [(&str, &str); 6] = [
     ("400", "BadRequest"),
     ("401", "Unauthorized"),
@@ -203,7 +203,7 @@ impl Operation<'_> {
         let Some(codes) = self.op[ERROR_CODES].as_array() else {
             out.push(Problem::new(
                 self.pointer,
-                format!("no `{ERROR_CODES}`: list the codes of its 404 and 422 responses, e.g. `{ERROR_CODES}: [resource_not_found]` (`[]` when it has none)"),
+                format!("no `{ERROR_CODES}`: list the codes of its 404, 409 and 422 responses, e.g. `{ERROR_CODES}: [resource_not_found]` (`[]` when it has none)"),
             ));
             return;
         };
@@ -233,7 +233,7 @@ impl Operation<'_> {
                 ));
             }
         }
-        for status in ["404", "422"] {
+        for status in ["404", "409", "422"] {
             if responses.get(status).is_some()
                 && (status != "404" || has_id)
                 && !carried(status).iter().any(|c| codes.contains(c))

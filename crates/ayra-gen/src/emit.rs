@@ -36,7 +36,7 @@ pub struct Operation {
     pub events: Option<String>,
     /// Whether clients may cache its responses (`x-ayra-cache: true`).
     pub cacheable: bool,
-    /// The codes of its 404 and 422 responses (`x-ayra-error-codes`).
+    /// The codes of its 404, 409 and 422 responses (`x-ayra-error-codes`).
     pub error_codes: Vec<String>,
 }
 

@@ -88,6 +88,7 @@ pub(crate) fn error_type(status: u16) -> &'static str {
         401 => "authentication_error",
         403 => "permission_error",
         404 => "not_found",
+        409 => "conflict",
         422 => "unprocessable_entity",
         429 => "rate_limit_exceeded",
         503 => "service_unavailable",

@@ -257,10 +257,10 @@ async fn exports_csv_and_ndjson() {
         location.starts_with("http://") && location.ends_with(&format!("/v1/exports/{id}")),
         "{location}"
     );
-    // 404 until it has succeeded: the file does not exist yet.
+    // 409 until it has succeeded: the export exists, its file does not yet.
     env.get(&format!("/exports/{id}/download"))
         .await
-        .assert_error(404, "export_not_ready", None);
+        .assert_error(409, "export_not_ready", None);
     let done = env.wait_job(&format!("/exports/{id}")).await;
     assert_eq!(done.data()["status"], "succeeded");
     let url = done.data()["download_url"].as_str().unwrap();
@@ -378,7 +378,7 @@ async fn export_errors() {
     assert!(done.data()["download_url"].is_null());
     env.get(&format!("/exports/{id}/download"))
         .await
-        .assert_error(404, "export_failed", None);
+        .assert_error(409, "export_failed", None);
     env.get("/exports/exp_nope/download").await.assert_error(
         404,
         "resource_not_found",

@@ -912,7 +912,7 @@ pub mod types {
         #[cfg_attr(feature = "schemars", schemars(skip))]
         Unknown(::std::string::String),
     }
-    ///Stable, machine-readable reason of an error (see the error code table in the API description). Each response in `components/responses` lists its codes in `x-ayra-error-codes`, and each operation the codes of its 404 and 422 responses. New codes may be added; clients must tolerate unknown values.
+    ///Stable, machine-readable reason of an error (see the error code table in the API description). Each response in `components/responses` lists its codes in `x-ayra-error-codes`, and each operation the codes of its 404, 409 and 422 responses. New codes may be added; clients must tolerate unknown values.
     #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum ErrorCode {
@@ -1025,7 +1025,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Category of an error; determined by the HTTP status: 400 `invalid_request`, 401 `authentication_error`, 403 `permission_error`, 404 `not_found`, 422 `unprocessable_entity`, 429 `rate_limit_exceeded`, 500 `api_error`, 503 `service_unavailable`. New values may be added; clients must tolerate unknown values.
+    ///Category of an error; determined by the HTTP status: 400 `invalid_request`, 401 `authentication_error`, 403 `permission_error`, 404 `not_found`, 409 `conflict`, 422 `unprocessable_entity`, 429 `rate_limit_exceeded`, 500 `api_error`, 503 `service_unavailable`. New values may be added; clients must tolerate unknown values.
     #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum ErrorType {
@@ -1037,6 +1037,8 @@ pub mod types {
         PermissionError,
         #[cfg_attr(feature = "schemars", serde(rename = "not_found"))]
         NotFound,
+        #[cfg_attr(feature = "schemars", serde(rename = "conflict"))]
+        Conflict,
         #[cfg_attr(feature = "schemars", serde(rename = "unprocessable_entity"))]
         UnprocessableEntity,
         #[cfg_attr(feature = "schemars", serde(rename = "rate_limit_exceeded"))]
@@ -10308,6 +10310,7 @@ pub mod types {
                 Self::AuthenticationError => "authentication_error",
                 Self::PermissionError => "permission_error",
                 Self::NotFound => "not_found",
+                Self::Conflict => "conflict",
                 Self::UnprocessableEntity => "unprocessable_entity",
                 Self::RateLimitExceeded => "rate_limit_exceeded",
                 Self::ApiError => "api_error",
@@ -10327,6 +10330,7 @@ pub mod types {
                 "authentication_error" => Self::AuthenticationError,
                 "permission_error" => Self::PermissionError,
                 "not_found" => Self::NotFound,
+                "conflict" => Self::Conflict,
                 "unprocessable_entity" => Self::UnprocessableEntity,
                 "rate_limit_exceeded" => Self::RateLimitExceeded,
                 "api_error" => Self::ApiError,
@@ -10342,6 +10346,7 @@ pub mod types {
                 "authentication_error" => Self::AuthenticationError,
                 "permission_error" => Self::PermissionError,
                 "not_found" => Self::NotFound,
+                "conflict" => Self::Conflict,
                 "unprocessable_entity" => Self::UnprocessableEntity,
                 "rate_limit_exceeded" => Self::RateLimitExceeded,
                 "api_error" => Self::ApiError,
@@ -11271,8 +11276,9 @@ offending field or parameter, or is null; `message` is for humans and may change
 | 400 | `invalid_request` | `invalid_json`, `missing_required_field`, `invalid_field`, `invalid_parameter`, `invalid_content_type`, `payload_too_large` |
 | 401 | `authentication_error` | `missing_api_key`, `invalid_api_key` |
 | 403 | `permission_error` | `insufficient_permissions` |
-| 404 | `not_found` | `resource_not_found`, `route_not_found`, `recording_not_available`, `export_not_ready`, `export_failed` |
+| 404 | `not_found` | `resource_not_found`, `route_not_found`, `recording_not_available` |
 | 405 | `invalid_request` | `method_not_allowed` (with an `Allow` header listing the path's methods) |
+| 409 | `conflict` | `export_not_ready`, `export_failed` (the resource is not in a state that allows the request) |
 | 422 | `unprocessable_entity` | `idempotency_key_reused`, `agent_archived`, `phone_number_in_use`, `invalid_reference`, `invalid_timezone`, `conversation_not_ended`, `missing_contact_method`, `invalid_custom_field`, `too_many_tags`, `custom_field_exists`, `slot_unavailable`, `invalid_time_range`, `invalid_recurrence`, `appointment_not_scheduled`, `workflow_paused`, `invalid_filter`, `invalid_metadata` |
 | 429 | `rate_limit_exceeded` | `rate_limit_exceeded` (with `Retry-After`) |
 | 500 | `api_error` | `internal_error` |
@@ -12204,7 +12210,7 @@ Error codes: `resource_not_found` (`ErrorCode::ResourceNotFound`), besides those
     }
     /**Download an export
 
-Returns the exported file: `text/csv` for a `csv` export, `application/x-ndjson` for an `ndjson` export (the `Accept` header does not change the format). While the export is `queued` or `running` this is a 404 with code `export_not_ready`; for a `failed` export a 404 with code `export_failed` (as for a recording that does not exist yet: the file is not there).
+Returns the exported file: `text/csv` for a `csv` export, `application/x-ndjson` for an `ndjson` export (the `Accept` header does not change the format). While the export is `queued` or `running` this is a 409 with code `export_not_ready` (retry once `status` is `succeeded`); for a `failed` export a 409 with code `export_failed`.
 
 Sends a `GET` request to `/exports/{export_id}/download`
 

@@ -517,14 +517,14 @@ pub(crate) fn download_export(ctx: &Ctx, id: &str) -> ApiResult {
         "succeeded" => {}
         "failed" => {
             return Err(ApiError::new(
-                404,
+                409,
                 "export_failed",
                 format!("Export '{id}' failed; request a new export."),
             ));
         }
         _ => {
             return Err(ApiError::new(
-                404,
+                409,
                 "export_not_ready",
                 format!("Export '{id}' is {status}; retry when its status is 'succeeded'."),
             ));
