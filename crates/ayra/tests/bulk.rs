@@ -1,7 +1,8 @@
 //! The bulk runner over real HTTP: a throttle pauses one account and not
 //! another, reruns replay instead of writing twice, a changed body on rerun
 //! is that item's error, memory stays bounded, the report is true after a
-//! cancel, contacts are upserted by email, bad rows are per-row errors.
+//! cancel, contacts are upserted by email, bad rows are per-row errors, and a
+//! gateway page, a cut-short body or a garbled 2xx is one item's outcome.
 
 mod support;
 use ayra::bulk::contacts::{self, MatchBy, Schema, Upsert};
@@ -628,4 +629,106 @@ async fn two_accounts_with_one_label_are_refused_before_anything_is_sent() {
     assert!(matches!(err, ayra::Error::Config(_)), "{err:?}");
     assert!(err.to_string().contains("\"acme\""), "{err}");
     assert_eq!(sandbox.stats().requests, before, "nothing was sent");
+}
+
+/// What a user's batch meets on a bad day, one item each: a gateway's HTML
+/// 502 page every time, a body cut short once, a 2xx whose body is not a
+/// contact. Each is that item's own typed outcome, every other item is
+/// created, and the report has one true line per item.
+#[tokio::test]
+async fn bad_answers_mid_batch_are_those_items_outcomes_and_the_others_go_on() {
+    const GATEWAY: &str = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    let cuts = Arc::new(AtomicU64::new(0));
+    let seen = cuts.clone();
+    let server = Server::start(move |r, i| {
+        let email = serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["email"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let created = Reply::Json(201, ok(contact(&format!("cnt_{i}"), &email, "P"), i));
+        match email.split('@').next().unwrap() {
+            "p1" => Reply::Raw(
+                format!(
+                    "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n{GATEWAY}",
+                    GATEWAY.len()
+                )
+                .into_bytes(),
+            ),
+            // Cut short on its first attempt only.
+            "p2" if seen.fetch_add(1, Ordering::SeqCst) == 0 => {
+                Reply::Truncate(201, ok(contact("cnt_cut", &email, "P"), i))
+            }
+            "p3" => Reply::Json(201, ok(serde_json::json!({"id": 7, "email": email}), i)),
+            _ => created,
+        }
+    })
+    .await;
+    let report = Shared::default();
+    let accounts = [Account::new(
+        "acme",
+        server.client().api_key("sk_a").build().unwrap(),
+    )];
+    let done = outcomes(
+        Bulk::new("bad-day")
+            .concurrency(1)
+            .initial_rate(1000.0)
+            .retry(support::retries(2))
+            .report(Report::ndjson(report.clone()))
+            .run(accounts, futures::stream::iter(emails("acme", 10)), create),
+    )
+    .await;
+    let by_key: HashMap<&str, &Outcome> = done.iter().map(|o| (o.key.as_str(), o)).collect();
+    assert_eq!(by_key.len(), 10, "one outcome per item: {done:?}");
+
+    // The gateway page: retried (a 502 is transient), then that item's API
+    // error, its body kept for the user to read.
+    let gateway = by_key["p1@acme.example.com"];
+    assert_eq!(gateway.status, Status::Failed);
+    assert_eq!(gateway.attempts, 3, "the first attempt and 2 retries");
+    match &gateway.error {
+        Some(ItemError::Call(e)) => {
+            assert_eq!(e.status().map(|s| s.as_u16()), Some(502));
+            assert!(format!("{e}").contains("502"), "{e}");
+        }
+        other => panic!("expected the call's error, got {other:?}"),
+    }
+
+    // The cut-short body: a transport error, retried under the same key.
+    let cut = by_key["p2@acme.example.com"];
+    assert_eq!(cut.status, Status::Created, "{cut:?}");
+    assert_eq!(cut.attempts, 2);
+    assert_eq!(cuts.load(Ordering::SeqCst), 2);
+    let keys: HashSet<String> = server
+        .recorded()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("p2@"))
+        .map(|r| r.header("idempotency-key").unwrap().to_string())
+        .collect();
+    assert_eq!(keys.len(), 1, "both attempts carry the item's key");
+    assert!(keys.contains(&cut.idempotency_key));
+
+    // A 2xx that is not a contact: the write may have happened, so it is not
+    // resent; it is a decode error, and a rerun would replay it.
+    let garbled = by_key["p3@acme.example.com"];
+    assert_eq!(garbled.status, Status::Failed);
+    assert_eq!(garbled.attempts, 1, "a 2xx is never resent");
+    match &garbled.error {
+        Some(ItemError::Call(e @ ayra::Error::Decode(_))) => {
+            assert_eq!(e.status().map(|s| s.as_u16()), Some(201));
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+
+    let created = done.iter().filter(|o| o.status == Status::Created).count();
+    assert_eq!(created, 8, "every other item was created: {done:?}");
+
+    // The report: one line per item, saying what its outcome says.
+    let lines = report.lines();
+    assert_eq!(lines.len(), 10);
+    for line in &lines {
+        let o = by_key[line["key"].as_str().unwrap()];
+        assert_eq!(line["status"], o.status.as_str());
+        assert_eq!(line["attempts"], o.attempts);
+        assert_eq!(line["error"].is_null(), o.error.is_none(), "{line}");
+    }
 }
