@@ -151,6 +151,17 @@ impl Error {
         }
     }
 
+    /// The same, to correct: a caller that retries a call itself (the bulk
+    /// runner) counts all its attempts, not the last one's.
+    pub(crate) fn call_mut(&mut self) -> Option<&mut Call> {
+        match self {
+            Error::Api(e) => Some(&mut e.call),
+            Error::Transport { call, .. } | Error::Timeout { call, .. } => Some(call),
+            Error::Decode(e) => Some(&mut e.call),
+            _ => None,
+        }
+    }
+
     /// The `Idempotency-Key` the failed write carried. Resend the same write
     /// with `.idempotency_key(key)` on its builder: if an earlier attempt was
     /// applied, the API replays its outcome instead of applying it again.

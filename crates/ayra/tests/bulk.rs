@@ -688,7 +688,8 @@ async fn bad_answers_mid_batch_are_those_items_outcomes_and_the_others_go_on() {
     match &gateway.error {
         Some(ItemError::Call(e)) => {
             assert_eq!(e.status().map(|s| s.as_u16()), Some(502));
-            assert!(format!("{e}").contains("502"), "{e}");
+            assert_eq!(e.attempts(), 3, "the error counts the runner's attempts");
+            assert!(format!("{e}").contains("3 attempts"), "{e}");
         }
         other => panic!("expected the call's error, got {other:?}"),
     }

@@ -804,6 +804,14 @@ impl Task {
         let counters = &self.shared.counters;
         let policy = &self.shared.retry;
         let (mut retries, mut throttles) = (0u32, 0u32);
+        // The error names every attempt of this call (its client's retries
+        // are off, so each send is one attempt).
+        let failed = |mut e: Error, sends: u32| -> ItemError {
+            if let Some(call) = e.call_mut() {
+                call.attempts = sends;
+            }
+            e.into()
+        };
         loop {
             let sent = tokio::select! {
                 biased;
@@ -826,7 +834,7 @@ impl Task {
                 counters.throttled.fetch_add(1, Ordering::Relaxed);
                 throttles += 1;
                 if throttles > MAX_THROTTLES {
-                    return Err(e.into());
+                    return Err(failed(e, retries + throttles));
                 }
                 let wait = policy.delay(throttles - 1, e.retry_after());
                 self.account.limiter.throttled(sent, wait);
@@ -834,7 +842,7 @@ impl Task {
             } else {
                 self.account.limiter.admitted();
                 if !e.is_retryable() || retries >= policy.retries() {
-                    return Err(e.into());
+                    return Err(failed(e, retries + throttles + 1));
                 }
                 retries += 1;
                 policy.delay(retries - 1, e.retry_after())
