@@ -513,6 +513,52 @@ async fn upsert_by_email_creates_updates_only_what_differs_and_leaves_equal_ones
     assert_eq!(sandbox_emails(&sandbox).await["new@example.com"], 1);
 }
 
+/// Someone deletes the batch's contact after every rerun: each rerun makes
+/// it anew (a chain of replays, each a key derived from the deleted id),
+/// three times; the fourth time the row fails saying so, and never reports
+/// `replayed` for a contact the account does not hold.
+#[tokio::test]
+async fn a_contact_deleted_after_every_rerun_comes_back_three_times_then_the_row_fails() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox_client(&sandbox);
+    let csv = "email,first_name\nkeep@example.com,Kim\n";
+    let delete = |id: String| {
+        let client = client.clone();
+        async move {
+            client.delete_contact().contact_id(id).send().await.unwrap();
+        }
+    };
+    let first = upsert(&sandbox, csv, false).await;
+    assert_eq!(first[0].status, Status::Created);
+    let mut deleted = vec![first[0].id.clone().unwrap()];
+    for time in 1..=3 {
+        delete(deleted.last().unwrap().clone()).await;
+        let back = upsert(&sandbox, csv, false).await;
+        assert_eq!(back[0].status, Status::Created, "rerun {time}: {back:?}");
+        assert_eq!(
+            back[0].detail.as_deref(),
+            Some(format!("created anew: {} deleted", deleted.join(", ")).as_str()),
+            "rerun {time} walks the chain of deleted contacts"
+        );
+        assert_eq!(
+            sandbox_emails(&sandbox).await.get("keep@example.com"),
+            Some(&1)
+        );
+        deleted.push(back[0].id.clone().unwrap());
+    }
+    delete(deleted.last().unwrap().clone()).await;
+    let gave_up = upsert(&sandbox, csv, false).await;
+    assert_eq!(gave_up[0].status, Status::Failed, "{gave_up:?}");
+    match &gave_up[0].error {
+        Some(ItemError::GaveUp(why)) => {
+            assert!(why.contains(&deleted.join(", ")), "{why}");
+            assert!(why.contains("not in the account"), "{why}");
+        }
+        other => panic!("expected GaveUp, got {other:?}"),
+    }
+    assert_eq!(sandbox_emails(&sandbox).await.get("keep@example.com"), None);
+}
+
 #[tokio::test]
 async fn an_update_sends_only_the_fields_that_differ() {
     let server = Server::start(|r, i| {

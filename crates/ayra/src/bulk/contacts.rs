@@ -15,7 +15,9 @@
 //!   API replays that create (an earlier attempt or run made the contact)
 //!   and the contact is gone (deleted since: `GET` answers 404), it is
 //!   made anew under a key derived from the deleted id, so a rerun of a
-//!   batch brings back what was deleted, once;
+//!   batch brings back what was deleted (up to 3 times within the
+//!   idempotency window; a fourth delete makes the row
+//!   [`ItemError::GaveUp`], never a `replayed` that is not there);
 //! - present and equal on every field the row gives: [`Status::Unchanged`],
 //!   no write;
 //! - present and different: PATCHes only the fields that differ, with a
@@ -547,14 +549,22 @@ impl Upsert {
                 })
                 .await?;
             let id = response.data.id.clone();
-            if !response.is_replay() || gone.len() >= MAX_RECREATES {
+            if !response.is_replay() {
                 let done = Done::written(&response, Status::Created, id);
-                let gone = gone.join(", ");
-                return Ok(match done.status {
-                    _ if gone.is_empty() => done,
-                    Status::Replayed => done.detail(format!("deleted again and again: {gone}")),
-                    _ => done.detail(format!("created anew: {gone} deleted")),
+                return Ok(match gone.is_empty() {
+                    true => done,
+                    false => done.detail(format!("created anew: {} deleted", gone.join(", "))),
                 });
+            }
+            if gone.len() >= MAX_RECREATES {
+                // Its contact was deleted again each time it was made anew:
+                // the row is not in the account, and saying `replayed` would
+                // claim it is.
+                gone.push(id);
+                return Err(ItemError::GaveUp(format!(
+                    "its contact was deleted each time it was made anew ({}); the row is not in the account",
+                    gone.join(", ")
+                )));
             }
             // A replay: an earlier attempt or run made this contact. The
             // lookup found none, so it may have been deleted since: then it
@@ -576,8 +586,8 @@ impl Upsert {
 }
 
 /// How many times one row's contact is made anew after being deleted
-/// (each a replayed create whose contact is gone) before its last replay
-/// is reported as it is.
+/// (each a replayed create whose contact is gone) before the row fails with
+/// [`ItemError::GaveUp`]: each rerun after a delete adds one to the chain.
 const MAX_RECREATES: usize = 3;
 
 /// The PATCH that makes `contact` what `row` says, and the names of the

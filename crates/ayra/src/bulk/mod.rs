@@ -265,6 +265,9 @@ pub enum ItemError {
     UnknownAccount(String),
     /// The run was cancelled before the item finished.
     Cancelled,
+    /// The operation stopped short of what the item asks, for the reason
+    /// given (e.g. a contact deleted again each time it was made anew).
+    GaveUp(String),
 }
 
 /// An item rejected before any call: where it is and what is wrong.
@@ -308,6 +311,7 @@ impl fmt::Display for ItemError {
             ItemError::Invalid(e) => e.fmt(f),
             ItemError::UnknownAccount(a) => write!(f, "no account labelled {a:?} in this run"),
             ItemError::Cancelled => f.write_str("cancelled before it finished"),
+            ItemError::GaveUp(why) => f.write_str(why),
         }
     }
 }
