@@ -13,11 +13,11 @@
 //! /contacts?email=`), then:
 //! - missing: creates it, with the item's derived idempotency key. When the
 //!   API replays that create (an earlier attempt or run made the contact)
-//!   and the contact is gone (deleted since: `GET` answers 404), it is
-//!   made anew under a key derived from the deleted id, so a rerun of a
-//!   batch brings back what was deleted (up to 3 times within the
-//!   idempotency window; a fourth delete makes the row
-//!   [`ItemError::GaveUp`], never a `replayed` that is not there);
+//!   and that contact is no longer the row's (deleted since, or its email
+//!   or phone changed in the web app), it is made anew under a key derived
+//!   from the old id, so a rerun of a batch brings back what was taken
+//!   away (up to 3 times within the idempotency window; a fourth makes the
+//!   row [`ItemError::GaveUp`], never a `replayed` that is not there);
 //! - present and equal on every field the row gives: [`Status::Unchanged`],
 //!   no write;
 //! - present and different: PATCHes only the fields that differ, with a
@@ -94,6 +94,14 @@ impl MatchBy {
         match self {
             MatchBy::Email => row.email.as_ref().map(|e| e.to_lowercase()),
             MatchBy::Phone => row.phone.clone(),
+        }
+    }
+
+    /// A contact's value of the match field, compared as [`MatchBy::key_of`].
+    fn key_of_contact(self, contact: &Contact) -> Option<String> {
+        match self {
+            MatchBy::Email => contact.email.as_ref().map(|e| e.to_lowercase()),
+            MatchBy::Phone => contact.phone.clone(),
         }
     }
 }
@@ -528,6 +536,7 @@ impl Upsert {
         if self.dry_run {
             return Ok(Done::without_write(Status::WouldCreate, None));
         }
+        let wanted = self.by.key_of(&row);
         let body = ContactCreate {
             first_name: row.first_name,
             last_name: row.last_name,
@@ -537,7 +546,8 @@ impl Upsert {
             custom_fields: row.custom_fields,
         };
         let mut key = task.idempotency_key().to_string();
-        let mut gone = Vec::new();
+        // The contacts this row made that are no longer it, and why.
+        let mut gone: Vec<String> = Vec::new();
         loop {
             let response = task
                 .call(|| {
@@ -553,34 +563,38 @@ impl Upsert {
                 let done = Done::written(&response, Status::Created, id);
                 return Ok(match gone.is_empty() {
                     true => done,
-                    false => done.detail(format!("created anew: {} deleted", gone.join(", "))),
+                    false => done.detail(format!("created anew: {}", gone.join(", "))),
                 });
             }
             if gone.len() >= MAX_RECREATES {
-                // Its contact was deleted again each time it was made anew:
-                // the row is not in the account, and saying `replayed` would
-                // claim it is.
-                gone.push(id);
+                // Its contact was taken away again each time it was made
+                // anew: the row is not in the account, and saying `replayed`
+                // would claim it is.
                 return Err(ItemError::GaveUp(format!(
-                    "its contact was deleted each time it was made anew ({}); the row is not in the account",
+                    "its contact was deleted or changed each time it was made anew ({}, then {id}); the row is not in the account",
                     gone.join(", ")
                 )));
             }
             // A replay: an earlier attempt or run made this contact. The
-            // lookup found none, so it may have been deleted since: then it
-            // is made anew, under a key derived from the deleted id, so that
-            // a rerun replays this create in turn.
-            match task
+            // lookup did not find it, so since then it was deleted, or its
+            // match field changed (an edit in the web app): then the row's
+            // contact is made anew, under a key derived from the old id, so
+            // that a rerun replays this create in turn.
+            let why = match task
                 .call(|| task.client().get_contact().contact_id(id.as_str()).send())
                 .await
             {
-                Ok(_) => return Ok(Done::written(&response, Status::Created, id)),
+                Ok(c) if self.by.key_of_contact(&c.data) == wanted => {
+                    return Ok(Done::written(&response, Status::Created, id));
+                }
+                Ok(_) => format!("{id} has another {}", self.by.column()),
                 Err(ItemError::Call(e)) if e.status() == Some(crate::StatusCode::NOT_FOUND) => {
-                    key = task.derived_key(&format!("after {id}"));
-                    gone.push(id);
+                    format!("{id} deleted")
                 }
                 Err(e) => return Err(e),
-            }
+            };
+            key = task.derived_key(&format!("after {id}"));
+            gone.push(why);
         }
     }
 }
