@@ -513,6 +513,34 @@ async fn upsert_by_email_creates_updates_only_what_differs_and_leaves_equal_ones
     assert_eq!(sandbox_emails(&sandbox).await["new@example.com"], 1);
 }
 
+/// A spreadsheet set to French saves `;`-separated CSV, with a byte order
+/// mark and CRLF line ends: it imports as the same rows a `,` file would.
+#[tokio::test]
+async fn a_spreadsheets_semicolon_csv_with_a_bom_imports_like_any_other() {
+    let sandbox = Sandbox::start().await;
+    let csv = "\u{feff}email;first_name;last_name;loyalty_points\r\n\
+               zoe@example.com;Zo\u{e9};\"Martin; fils\";4\r\n\
+               yves@example.com;Yves;;\r\n";
+    let done = upsert(&sandbox, csv, false).await;
+    assert_eq!(
+        done.iter().map(|o| o.status).collect::<Vec<_>>(),
+        [Status::Created, Status::Created],
+        "{done:?}"
+    );
+    let client = sandbox_client(&sandbox);
+    let zoe = client
+        .get_contact()
+        .contact_id(done[1].id.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .into_data();
+    assert_eq!(zoe.email.as_deref(), Some("zoe@example.com"));
+    assert_eq!(zoe.first_name, "Zo\u{e9}");
+    assert_eq!(zoe.last_name.as_deref(), Some("Martin; fils"));
+    assert_eq!(zoe.custom_fields["loyalty_points"], 4);
+}
+
 /// Someone deletes the batch's contact after every rerun: each rerun makes
 /// it anew (a chain of replays, each a key derived from the deleted id),
 /// three times; the fourth time the row fails saying so, and never reports

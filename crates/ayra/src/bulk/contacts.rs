@@ -132,6 +132,29 @@ impl Schema {
     }
 }
 
+/// The separator of the header line at the start of `head`: whichever of
+/// `,`, `;` and tab it holds most of outside quotes (`,` on a tie or none).
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            _ if quoted => {}
+            _ => {
+                if let Some(c) = counts.iter_mut().find(|(d, _)| d == b) {
+                    c.1 += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .fold((b',', 0), |best, c| if c.1 > best.1 { *c } else { best })
+        .0
+}
+
 /// One cell as it was read.
 enum Cell {
     /// A CSV cell (text to parse by the field's type).
@@ -141,6 +164,10 @@ enum Cell {
 }
 
 /// Reads CSV rows (a header line first). Each item is the row or why it is invalid.
+///
+/// The separator is the one the header line uses most of `,`, `;` and tab
+/// (a spreadsheet set to French or German saves `;`); a UTF-8 byte order
+/// mark and CRLF line ends are accepted.
 ///
 /// ```
 /// use ayra::bulk::contacts::{self, MatchBy, Schema};
@@ -156,7 +183,12 @@ pub fn read_csv<'a>(
     input: impl Read + 'a,
     schema: &'a Schema,
 ) -> impl Iterator<Item = Result<ContactRow, InvalidItem>> + 'a {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let mut input = std::io::BufReader::new(input);
+    let delimiter = sniff_delimiter(input.fill_buf().unwrap_or_default());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(input);
     let header: Result<Vec<String>, InvalidItem> = reader
         .headers()
         .map(|h| h.iter().map(|c| c.trim().to_string()).collect())
