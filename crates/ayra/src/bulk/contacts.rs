@@ -593,10 +593,10 @@ impl Upsert {
             let id = response.data.id.clone();
             if !response.is_replay() {
                 let done = Done::written(&response, Status::Created, id);
-                return Ok(match gone.is_empty() {
-                    true => done,
-                    false => done.detail(format!("created anew: {}", gone.join(", "))),
-                });
+                if gone.is_empty() {
+                    return Ok(done);
+                }
+                return Ok(done.detail(format!("created anew: {}", gone.join(", "))));
             }
             if gone.len() >= MAX_RECREATES {
                 // Its contact was taken away again each time it was made
